@@ -1,0 +1,131 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// Messages the bridge actor understands.
+type (
+	// Publish puts Body on Queue. Done (may be nil) is called once with the outcome,
+	// from a transport goroutine; it must not block.
+	Publish struct {
+		Queue   string
+		Body    []byte
+		Headers wire.Headers
+		Done    func(error)
+	}
+	// Open declares Session's queue pair (when Session is not "") and consumes Queue,
+	// calling Deliver for each delivery. The bridge answers the sender with *Opened.
+	Open struct {
+		Session  string
+		Queue    string
+		Prefetch int
+		Deliver  func(*Delivery)
+	}
+	// Opened answers Open.
+	Opened struct {
+		Queue string
+		Sub   Subscription
+		Err   error
+	}
+	// Release cancels a subscription that Open returned.
+	Release struct{ Sub Subscription }
+)
+
+// bridgeActor maps Publish/Open/Release messages onto a Transport. Anything that can wait
+// on the network (declaring, consuming, cancelling) runs on goroutines the actor owns and
+// reports back as messages, so its mailbox never blocks; publishing is handed to the
+// transport, which never blocks either.
+type bridgeActor struct {
+	t      Transport
+	wg     *sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type openDone struct {
+	to  *actor.PID
+	res *Opened
+}
+
+// Props returns the props of a bridge actor over t. The actor does not own t: whoever
+// made t closes it after the actor has stopped.
+func Props(t Transport) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &bridgeActor{t: t, wg: &sync.WaitGroup{}}
+	})
+}
+
+func (b *bridgeActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		b.ctx, b.cancel = context.WithCancel(context.Background())
+	case *Publish:
+		b.t.Publish(m.Queue, m.Body, m.Headers, m.Done)
+	case *Open:
+		to := c.Sender()
+		self := c.Self()
+		sys := c.ActorSystem()
+		ctx := b.ctx
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			res := &Opened{Queue: m.Queue}
+			if m.Session != "" {
+				res.Err = b.t.DeclareSession(ctx, m.Session)
+			}
+			if res.Err == nil {
+				res.Sub, res.Err = b.t.Consume(ctx, m.Queue, m.Prefetch, m.Deliver)
+			}
+			sys.Root.Send(self, &openDone{to: to, res: res})
+		}()
+	case *openDone:
+		if m.to != nil {
+			c.Send(m.to, m.res)
+		} else if m.res.Sub != nil {
+			_ = m.res.Sub.Cancel()
+		}
+	case *Release:
+		if m.Sub == nil {
+			return
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			_ = m.Sub.Cancel()
+		}()
+	case *actor.Stopping, *actor.Restarting:
+		b.cancel()
+		b.wg.Wait()
+	}
+}
+
+// OpenFrom asks the bridge at pid to Open, from outside any actor, and waits for the
+// answer within ctx (or within timeout when ctx has no deadline).
+func OpenFrom(ctx context.Context, root *actor.RootContext, pid *actor.PID, m *Open, timeout time.Duration) (Subscription, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	res, err := root.RequestFuture(pid, m, timeout).Result()
+	if err != nil {
+		if errors.Is(err, actor.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: %w", m.Queue, context.DeadlineExceeded)
+		}
+		return nil, fmt.Errorf("opening %s: %w", m.Queue, err)
+	}
+	o, ok := res.(*Opened)
+	if !ok {
+		return nil, fmt.Errorf("opening %s: unexpected answer %T", m.Queue, res)
+	}
+	return o.Sub, o.Err
+}

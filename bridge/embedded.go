@@ -1,0 +1,246 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/at-technology/atqueue/wire"
+)
+
+// Embedded is the in-process Transport: the same queues, acknowledgements, prefetch
+// bounds and requeueing as RabbitMQ's default exchange, without a broker. Queues live as
+// long as the Embedded value (they are "durable" within the process). It starts no
+// goroutines: deliver callbacks run on the goroutine that published, acked or consumed.
+type Embedded struct {
+	mu     sync.Mutex
+	queues map[string]*memQueue
+	closed bool
+}
+
+// NewEmbedded returns an empty in-process transport.
+func NewEmbedded() *Embedded {
+	return &Embedded{queues: make(map[string]*memQueue)}
+}
+
+type memMessage struct {
+	body        []byte
+	headers     wire.Headers
+	redelivered bool
+}
+
+type memConsumer struct {
+	deliver  func(*Delivery)
+	prefetch int
+	unacked  map[uint64]memMessage
+}
+
+type memQueue struct {
+	name        string
+	mu          sync.Mutex
+	ready       []memMessage
+	consumers   []*memConsumer
+	next        int
+	tag         uint64
+	dispatching bool
+	idle        *sync.Cond // signalled when dispatching ends
+}
+
+// DeclareSession creates the queue pair of sid if it does not exist yet.
+func (e *Embedded) DeclareSession(_ context.Context, sid string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
+		if e.queues[q] == nil {
+			mq := &memQueue{name: q}
+			mq.idle = sync.NewCond(&mq.mu)
+			e.queues[q] = mq
+		}
+	}
+	return nil
+}
+
+func (e *Embedded) queue(name string) (*memQueue, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	q := e.queues[name]
+	if q == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoQueue, name)
+	}
+	return q, nil
+}
+
+// Depth reports the ready (not yet delivered) messages of a queue; for tests and inspection.
+func (e *Embedded) Depth(name string) int {
+	q, err := e.queue(name)
+	if err != nil {
+		return 0
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.ready)
+}
+
+// Consume attaches a consumer to a declared queue.
+func (e *Embedded) Consume(_ context.Context, queue string, prefetch int, deliver func(*Delivery)) (Subscription, error) {
+	q, err := e.queue(queue)
+	if err != nil {
+		return nil, err
+	}
+	if prefetch <= 0 {
+		prefetch = DefaultPrefetch
+	}
+	c := &memConsumer{deliver: deliver, prefetch: prefetch, unacked: make(map[uint64]memMessage)}
+	q.mu.Lock()
+	q.consumers = append(q.consumers, c)
+	q.mu.Unlock()
+	q.dispatch()
+	return &memSub{q: q, c: c}, nil
+}
+
+// Publish appends body to queue and delivers it if a consumer has room.
+func (e *Embedded) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
+	q, err := e.queue(queue)
+	if err == nil {
+		q.mu.Lock()
+		q.ready = append(q.ready, memMessage{body: body, headers: h})
+		q.mu.Unlock()
+	}
+	if done != nil {
+		done(err)
+	}
+	if err == nil {
+		q.dispatch()
+	}
+}
+
+// Close drops every queue. Deliveries still unacknowledged can no longer be settled.
+func (e *Embedded) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	return nil
+}
+
+// dispatch hands ready messages to consumers with room, in queue order. Only one
+// goroutine dispatches a queue at a time; deliver runs outside the lock.
+func (q *memQueue) dispatch() {
+	q.mu.Lock()
+	if q.dispatching {
+		q.mu.Unlock()
+		return
+	}
+	q.dispatching = true
+	for {
+		c, tag, m, ok := q.take()
+		if !ok {
+			break
+		}
+		q.mu.Unlock()
+		c.deliver(NewDelivery(q.name, m.body, m.headers, m.redelivered, &memAcker{q: q, c: c, tag: tag}))
+		q.mu.Lock()
+	}
+	q.dispatching = false
+	q.idle.Broadcast()
+	q.mu.Unlock()
+}
+
+// take picks the next message and a consumer with room, round robin. Caller holds q.mu.
+func (q *memQueue) take() (*memConsumer, uint64, memMessage, bool) {
+	if len(q.ready) == 0 || len(q.consumers) == 0 {
+		return nil, 0, memMessage{}, false
+	}
+	for i := 0; i < len(q.consumers); i++ {
+		c := q.consumers[(q.next+i)%len(q.consumers)]
+		if len(c.unacked) >= c.prefetch {
+			continue
+		}
+		q.next = (q.next + i + 1) % len(q.consumers)
+		m := q.ready[0]
+		q.ready[0] = memMessage{}
+		q.ready = q.ready[1:]
+		q.tag++
+		c.unacked[q.tag] = m
+		return c, q.tag, m, true
+	}
+	return nil, 0, memMessage{}, false
+}
+
+type memAcker struct {
+	q   *memQueue
+	c   *memConsumer
+	tag uint64
+}
+
+func (a *memAcker) Ack() error { return a.settle(false) }
+
+func (a *memAcker) Nack(requeue bool) error { return a.settle(requeue) }
+
+func (a *memAcker) settle(requeue bool) error {
+	q := a.q
+	q.mu.Lock()
+	m, ok := a.c.unacked[a.tag]
+	if ok {
+		delete(a.c.unacked, a.tag)
+		if requeue {
+			m.redelivered = true
+			q.ready = append([]memMessage{m}, q.ready...)
+		}
+	}
+	q.mu.Unlock()
+	q.dispatch()
+	return nil
+}
+
+type memSub struct {
+	q    *memQueue
+	c    *memConsumer
+	once sync.Once
+}
+
+// Cancel detaches the consumer and requeues what it had not acknowledged, in order.
+func (s *memSub) Cancel() error {
+	s.once.Do(func() {
+		q := s.q
+		q.mu.Lock()
+		for i, c := range q.consumers {
+			if c == s.c {
+				q.consumers = append(q.consumers[:i:i], q.consumers[i+1:]...)
+				break
+			}
+		}
+		// A dispatch in progress may be about to call deliver; wait for it to finish so
+		// that nothing is delivered after Cancel returns.
+		for q.dispatching {
+			q.idle.Wait()
+		}
+		tags := make([]uint64, 0, len(s.c.unacked))
+		for tag := range s.c.unacked {
+			tags = append(tags, tag)
+		}
+		slices.Sort(tags)
+		back := make([]memMessage, 0, len(tags))
+		for _, tag := range tags {
+			m := s.c.unacked[tag]
+			m.redelivered = true
+			back = append(back, m)
+			delete(s.c.unacked, tag)
+		}
+		q.ready = append(back, q.ready...)
+		if len(q.consumers) > 0 {
+			q.next %= len(q.consumers)
+		} else {
+			q.next = 0
+		}
+		q.mu.Unlock()
+		q.dispatch()
+	})
+	return nil
+}

@@ -1,0 +1,12 @@
+package bridge
+
+import "errors"
+
+var (
+	// ErrClosed is returned by a transport or bridge that has been closed.
+	ErrClosed = errors.New("transport closed")
+	// ErrNoQueue is reported for a publish to a queue nobody declared.
+	ErrNoQueue = errors.New("no such queue")
+	// ErrConnectionLost is reported for work that the loss of the broker connection cut short.
+	ErrConnectionLost = errors.New("connection lost")
+)

@@ -1,0 +1,79 @@
+package bridge
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/at-technology/atqueue/wire"
+)
+
+// Transport moves message bodies between named queues with the semantics of RabbitMQ's
+// default exchange: durable queues declared per session, manual acknowledgement, a bound on
+// unacknowledged deliveries per consumer, and requeue on nack or on cancel.
+//
+// Implementations: Embedded (in-process) and the AMQP transport in bridge/amqp.
+type Transport interface {
+	// DeclareSession makes the queue pair send-<sid>/recieve-<sid> exist. It may wait on
+	// the network and honours ctx.
+	DeclareSession(ctx context.Context, sid string) error
+	// Consume delivers the messages of queue to deliver until the subscription is
+	// cancelled. deliver is called from a goroutine the transport owns and must not block
+	// (hand the delivery to an actor). At most prefetch deliveries are unacknowledged at
+	// once (prefetch <= 0 means DefaultPrefetch).
+	Consume(ctx context.Context, queue string, prefetch int, deliver func(*Delivery)) (Subscription, error)
+	// Publish hands body to the transport and returns at once; done (may be nil) is called
+	// exactly once with the outcome: nil when the queue has accepted it (a publisher
+	// confirm on AMQP), an error otherwise.
+	Publish(queue string, body []byte, h wire.Headers, done func(error))
+	// Close releases the transport; later calls fail with ErrClosed. It is idempotent.
+	Close() error
+}
+
+// Subscription is a running consumer.
+type Subscription interface {
+	// Cancel stops deliveries and requeues the unacknowledged ones; after it returns
+	// deliver is not called again. It is idempotent.
+	Cancel() error
+}
+
+// DefaultPrefetch bounds the unacknowledged deliveries of one consumer.
+const DefaultPrefetch = 256
+
+// Acker settles a delivery with the transport it came from.
+type Acker interface {
+	Ack() error
+	Nack(requeue bool) error
+}
+
+// Delivery is one message taken from a queue. It must be settled exactly once with Ack or
+// Nack; later calls are ignored. Body must not be modified.
+type Delivery struct {
+	Queue       string
+	Body        []byte
+	Headers     wire.Headers
+	Redelivered bool
+
+	acker   Acker
+	settled atomic.Bool
+}
+
+// NewDelivery is for Transport implementations.
+func NewDelivery(queue string, body []byte, h wire.Headers, redelivered bool, a Acker) *Delivery {
+	return &Delivery{Queue: queue, Body: body, Headers: h, Redelivered: redelivered, acker: a}
+}
+
+// Ack acknowledges the delivery: the transport forgets it.
+func (d *Delivery) Ack() error {
+	if d.acker == nil || !d.settled.CompareAndSwap(false, true) {
+		return nil
+	}
+	return d.acker.Ack()
+}
+
+// Nack rejects the delivery; with requeue it goes back to its queue.
+func (d *Delivery) Nack(requeue bool) error {
+	if d.acker == nil || !d.settled.CompareAndSwap(false, true) {
+		return nil
+	}
+	return d.acker.Nack(requeue)
+}

@@ -1,0 +1,182 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// DefaultMaxBody is the body size limit used when none is configured: 16 MiB.
+const DefaultMaxBody = 16 << 20
+
+// Envelope is the five-key message body of spec §4. Message is always a JSON object.
+// AnswerTo is "" on requests (written as null) and the request's MessageID on answers.
+type Envelope struct {
+	Sender    string
+	Reciever  string
+	Message   json.RawMessage
+	MessageID string
+	AnswerTo  string
+}
+
+// IsAnswer tells whether the envelope answers a request.
+func (e *Envelope) IsAnswer() bool { return e.AnswerTo != "" }
+
+// Marshal writes the envelope in Python's byte form, keys in wire order, with an explicit
+// "answer_to": null on requests. Message is re-formatted, not re-ordered.
+func (e *Envelope) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(e.Message) + len(e.Sender) + len(e.Reciever) + 160)
+	b.WriteString(`{"sender": `)
+	appendPyString(&b, e.Sender)
+	b.WriteString(`, "reciever": `)
+	appendPyString(&b, e.Reciever)
+	b.WriteString(`, "message": `)
+	msg := bytes.TrimSpace(e.Message)
+	if len(msg) == 0 || msg[0] != '{' {
+		return nil, fmt.Errorf("%w: message must be a JSON object", ErrMalformed)
+	}
+	if err := reformatInto(&b, msg); err != nil {
+		return nil, err
+	}
+	b.WriteString(`, "message_id": `)
+	appendPyString(&b, e.MessageID)
+	b.WriteString(`, "answer_to": `)
+	if e.AnswerTo == "" {
+		b.WriteString("null")
+	} else {
+		appendPyString(&b, e.AnswerTo)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// rawEnvelope keeps every key raw so that wrong types are reported, not coerced.
+type rawEnvelope struct {
+	Sender    json.RawMessage `json:"sender"`
+	Reciever  json.RawMessage `json:"reciever"`
+	Message   json.RawMessage `json:"message"`
+	MessageID json.RawMessage `json:"message_id"`
+	AnswerTo  json.RawMessage `json:"answer_to"`
+}
+
+// Decode parses a body into an envelope. A body over maxBody bytes (maxBody <= 0 means
+// DefaultMaxBody) fails with ErrTooLarge; anything that is not a five-key envelope of the
+// right types fails with ErrMalformed. On failure the returned envelope still carries
+// whatever Sender and MessageID could be read, so that the sender can be answered.
+func Decode(body []byte, maxBody int) (Envelope, error) {
+	var env Envelope
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	if len(body) > maxBody {
+		env.Sender, env.MessageID = sniffHeader(body[:min(len(body), 4096)])
+		return env, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(body), maxBody)
+	}
+	if !utf8.Valid(body) {
+		return env, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformed)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return env, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
+	}
+	var raw rawEnvelope
+	if err := json.Unmarshal(trimmed, &raw); err != nil {
+		return env, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	var problems []string
+	str := func(key string, v json.RawMessage, dst *string, nullable bool) {
+		switch {
+		case len(v) == 0:
+			if !nullable {
+				problems = append(problems, fmt.Sprintf("%q is missing", key))
+			}
+		case string(v) == "null":
+			if !nullable {
+				problems = append(problems, fmt.Sprintf("%q is null", key))
+			}
+		case v[0] != '"':
+			problems = append(problems, fmt.Sprintf("%q must be a string", key))
+		default:
+			if err := json.Unmarshal(v, dst); err != nil {
+				problems = append(problems, fmt.Sprintf("%q: %v", key, err))
+			}
+		}
+	}
+	str("sender", raw.Sender, &env.Sender, false)
+	str("message_id", raw.MessageID, &env.MessageID, false)
+	str("reciever", raw.Reciever, &env.Reciever, false)
+	str("answer_to", raw.AnswerTo, &env.AnswerTo, true)
+	switch {
+	case len(raw.Message) == 0:
+		problems = append(problems, `"message" is missing`)
+	case raw.Message[0] != '{':
+		problems = append(problems, `"message" must be a JSON object`)
+	default:
+		env.Message = raw.Message
+	}
+	if len(problems) > 0 {
+		return env, fmt.Errorf("%w: %s", ErrMalformed, joinProblems(problems))
+	}
+	return env, nil
+}
+
+func joinProblems(p []string) string {
+	var b bytes.Buffer
+	for i, s := range p {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// sniffHeader reads sender and message_id from the start of an oversized body, when
+// Python's key order puts them there; it never fails.
+func sniffHeader(prefix []byte) (sender, id string) {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", ""
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return sender, id
+		}
+		key, _ := k.(string)
+		switch key {
+		case "sender", "message_id", "reciever":
+			v, err := dec.Token()
+			if err != nil {
+				return sender, id
+			}
+			s, _ := v.(string)
+			if key == "sender" {
+				sender = s
+			} else if key == "message_id" {
+				id = s
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return sender, id
+			}
+		}
+	}
+	return sender, id
+}
+
+// PeekType returns message.type when it is a string, "" otherwise.
+func PeekType(message json.RawMessage) string {
+	var p struct {
+		Type json.RawMessage `json:"type"`
+	}
+	if json.Unmarshal(message, &p) != nil || len(p.Type) == 0 || p.Type[0] != '"' {
+		return ""
+	}
+	var s string
+	_ = json.Unmarshal(p.Type, &s)
+	return s
+}

@@ -1,0 +1,201 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Field is one key of an Object.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// Object is a JSON object that keeps its keys in the order written, as Python dicts do.
+type Object []Field
+
+// MarshalJSON writes the fields in order.
+func (o Object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		appendPyString(&b, f.Key)
+		b.WriteByte(':')
+		v, err := marshalCompact(f.Value)
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", f.Key, err)
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// Get returns the value of key and whether it is present.
+func (o Object) Get(key string) (any, bool) {
+	for _, f := range o {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return nil, false
+}
+
+func marshalCompact(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// Marshal encodes v in Python's json.dumps(v, ensure_ascii=False) byte form. Key order
+// is that of encoding/json: struct field order, sorted map keys, Object order.
+func Marshal(v any) ([]byte, error) {
+	raw, err := marshalCompact(v)
+	if err != nil {
+		return nil, err
+	}
+	return Reformat(raw)
+}
+
+// Reformat rewrites valid JSON text into Python's byte form, keeping key order, numbers
+// as written and string contents as decoded.
+func Reformat(raw []byte) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(raw) + len(raw)/8)
+	if err := reformatInto(&b, raw); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func reformatInto(b *bytes.Buffer, raw []byte) error {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		case ',':
+			b.WriteString(", ")
+		case ':':
+			b.WriteString(": ")
+		case '"':
+			end, escaped, err := stringEnd(raw, i)
+			if err != nil {
+				return err
+			}
+			if !escaped {
+				b.Write(raw[i : end+1])
+			} else {
+				var s string
+				if err := json.Unmarshal(raw[i:end+1], &s); err != nil {
+					return fmt.Errorf("%w: %v", ErrMalformed, err)
+				}
+				appendPyString(b, s)
+			}
+			i = end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return nil
+}
+
+// stringEnd returns the index of the closing quote of the string starting at raw[start].
+func stringEnd(raw []byte, start int) (end int, escaped bool, err error) {
+	for j := start + 1; j < len(raw); j++ {
+		switch raw[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j, escaped, nil
+		}
+	}
+	return 0, false, fmt.Errorf("%w: unterminated string", ErrMalformed)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendPyString writes s as Python's json.dumps(s, ensure_ascii=False) does.
+func appendPyString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b.WriteString(s[start:i])
+				b.WriteString("\ufffd")
+				i++
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b.WriteString(s[start:i])
+		switch c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			b.WriteString(`\u00`)
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
+
+// PyString returns s as a Python JSON string literal.
+func PyString(s string) string {
+	var b bytes.Buffer
+	appendPyString(&b, s)
+	return b.String()
+}
+
+// PyRepr renders a list of strings as Python's repr of a list does for plain names:
+// ['a', 'b'].
+func PyRepr(names []string) string {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q := strconv.Quote(n)
+		b.WriteByte('\'')
+		b.WriteString(q[1 : len(q)-1])
+		b.WriteByte('\'')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
