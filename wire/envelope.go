@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 )
 
 // DefaultMaxBody is the body size limit used when none is configured: 16 MiB.
@@ -54,11 +53,7 @@ func (e *Envelope) Marshal() ([]byte, error) {
 
 // rawEnvelope keeps every key raw so that wrong types are reported, not coerced.
 type rawEnvelope struct {
-	Sender    json.RawMessage `json:"sender"`
-	Reciever  json.RawMessage `json:"reciever"`
-	Message   json.RawMessage `json:"message"`
-	MessageID json.RawMessage `json:"message_id"`
-	AnswerTo  json.RawMessage `json:"answer_to"`
+	Sender, Reciever, Message, MessageID, AnswerTo []byte
 }
 
 // Decode parses a body into an envelope. A body over maxBody bytes (maxBody <= 0 means
@@ -74,19 +69,26 @@ func Decode(body []byte, maxBody int) (Envelope, error) {
 		env.Sender, env.MessageID = sniffHeader(body[:min(len(body), 4096)])
 		return env, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(body), maxBody)
 	}
-	if !utf8.Valid(body) {
-		return env, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformed)
-	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return env, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
-	}
 	var raw rawEnvelope
-	if err := json.Unmarshal(trimmed, &raw); err != nil {
+	err := splitObject(body, func(key string, v []byte) {
+		switch key {
+		case "sender":
+			raw.Sender = v
+		case "reciever":
+			raw.Reciever = v
+		case "message":
+			raw.Message = v
+		case "message_id":
+			raw.MessageID = v
+		case "answer_to":
+			raw.AnswerTo = v
+		}
+	})
+	if err != nil {
 		return env, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var problems []string
-	str := func(key string, v json.RawMessage, dst *string, nullable bool) {
+	str := func(key string, v []byte, dst *string, nullable bool) {
 		switch {
 		case len(v) == 0:
 			if !nullable {
@@ -99,9 +101,12 @@ func Decode(body []byte, maxBody int) (Envelope, error) {
 		case v[0] != '"':
 			problems = append(problems, fmt.Sprintf("%q must be a string", key))
 		default:
-			if err := json.Unmarshal(v, dst); err != nil {
+			sc := scanner{b: v}
+			out, err := sc.str()
+			if err != nil {
 				problems = append(problems, fmt.Sprintf("%q: %v", key, err))
 			}
+			*dst = out
 		}
 	}
 	str("sender", raw.Sender, &env.Sender, false)
