@@ -1,0 +1,492 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pydantic v1 messages and type codes.
+const (
+	msgMissing  = "field required"
+	typMissing  = "value_error.missing"
+	msgExtra    = "extra fields not permitted"
+	typExtra    = "value_error.extra"
+	msgInt      = "value is not a valid integer"
+	typInt      = "type_error.integer"
+	msgFloat    = "value is not a valid float"
+	typFloat    = "type_error.float"
+	msgStr      = "str type expected"
+	typStr      = "type_error.str"
+	msgBool     = "value could not be parsed to a boolean"
+	typBool     = "type_error.bool"
+	msgList     = "value is not a valid list"
+	typList     = "type_error.list"
+	msgDict     = "value is not a valid dict"
+	typDict     = "type_error.dict"
+	msgNone     = "none is not an allowed value"
+	typNone     = "type_error.none.not_allowed"
+	msgNotNone  = "value is not None"
+	typNotNone  = "type_error.not_none"
+	msgDatetime = "invalid datetime format"
+	typDatetime = "value_error.datetime"
+	typValue    = "value_error"
+)
+
+var msgDepth = fmt.Sprintf("value nested deeper than %d levels", maxDepth)
+
+// coercer walks one call's arguments. It produces two trees: out, the coerced value
+// returned to the caller, and chk, the same value without the nulls that pydantic's
+// allow_none accepts, which the compiled jsonschema then checks.
+type coercer struct {
+	issues []Issue
+}
+
+func (c *coercer) add(loc []any, msg, typ string) {
+	c.issues = append(c.issues, Issue{Loc: loc, Msg: msg, Type: typ})
+}
+
+// child returns loc+k in a new slice, so sibling locations never share storage.
+func child(loc []any, k any) []any {
+	return append(loc[:len(loc):len(loc)], k)
+}
+
+// value coerces v against n (nil n: Any) and returns the coerced value and its check
+// form. After an issue at loc both are nil; after issues inside a container they are the
+// partly coerced container, so the schema check sees its shape.
+func (c *coercer) value(n *node, v any, loc []any, nullable bool) (out, chk any) {
+	if len(loc) > maxDepth {
+		c.add(loc, msgDepth, typValue)
+		return nil, nil
+	}
+	v, err := plain(v)
+	if err != nil {
+		c.add(loc, "value is not JSON-serialisable: "+err.Error(), typValue)
+		return nil, nil
+	}
+	if v == nil {
+		if nullable || n.isAny() || n.typ == "null" {
+			return nil, nil
+		}
+		c.add(loc, msgNone, typNone)
+		return nil, nil
+	}
+	if n == nil {
+		return c.anyValue(v, loc)
+	}
+	if len(n.allOf) > 0 {
+		before := len(c.issues)
+		out, chk = v, v
+		for _, sub := range n.allOf {
+			out, chk = c.value(sub, out, loc, nullable)
+			if len(c.issues) > before {
+				return out, chk
+			}
+		}
+		if n.typ == "" {
+			return out, chk
+		}
+		v = out
+	}
+	switch n.typ {
+	case "integer":
+		// Booleans are refused although pydantic v1 accepts them (bool is an int in
+		// Python): true → 1 is never what a peer meant.
+		i, ok := toInt(v)
+		if !ok {
+			c.add(loc, msgInt, typInt)
+			return nil, nil
+		}
+		return i, i
+	case "number":
+		f, ok := toFloat(v)
+		if !ok {
+			c.add(loc, msgFloat, typFloat)
+			return nil, nil
+		}
+		return f, f
+	case "boolean":
+		b, ok := toBool(v)
+		if !ok {
+			c.add(loc, msgBool, typBool)
+			return nil, nil
+		}
+		return b, b
+	case "string":
+		return c.str(n, v, loc)
+	case "array":
+		return c.array(n, v, loc)
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			c.add(loc, msgDict, typDict)
+			return nil, nil
+		}
+		return c.object(n, m, loc)
+	case "null":
+		c.add(loc, msgNotNone, typNotNone)
+		return nil, nil
+	}
+	return c.anyValue(v, loc)
+}
+
+// anyValue normalises a value of unconstrained type: numbers to int64 or float64 (json.Number
+// for integers beyond int64), containers recursively.
+func (c *coercer) anyValue(v any, loc []any) (any, any) {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			c.add(loc, msgFloat, typFloat)
+			return nil, nil
+		}
+	case json.Number:
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return i, i
+		}
+		if !isJSONNumber(string(x)) {
+			c.add(loc, msgFloat, typFloat)
+			return nil, nil
+		}
+		if !strings.ContainsAny(string(x), ".eE") {
+			return x, x
+		}
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			c.add(loc, msgFloat, typFloat)
+			return nil, nil
+		}
+		return f, f
+	case []any:
+		out, chk := make([]any, len(x)), make([]any, len(x))
+		for i, e := range x {
+			out[i], chk[i] = c.value(nil, e, child(loc, i), true)
+		}
+		return out, chk
+	case map[string]any:
+		out, chk := make(map[string]any, len(x)), make(map[string]any, len(x))
+		for _, k := range sortedKeys(x) {
+			out[k], chk[k] = c.value(nil, x[k], child(loc, k), true)
+		}
+		return out, chk
+	}
+	return v, v
+}
+
+func (c *coercer) array(n *node, v any, loc []any) (any, any) {
+	a, ok := v.([]any)
+	if !ok {
+		c.add(loc, msgList, typList)
+		return nil, nil
+	}
+	out, chk := make([]any, len(a)), make([]any, len(a))
+	for i, e := range a {
+		out[i], chk[i] = c.value(n.items, e, child(loc, i), false)
+	}
+	return out, chk
+}
+
+// object coerces a dict or model: properties in schema order (missing ones reported or
+// filled from their default), then the other keys in sorted order.
+func (c *coercer) object(n *node, m map[string]any, loc []any) (map[string]any, map[string]any) {
+	out, chk := make(map[string]any, len(m)), make(map[string]any, len(m))
+	for _, p := range n.props {
+		pl := child(loc, p.name)
+		v, present := m[p.name]
+		if !present {
+			switch {
+			case p.node.def != nil:
+				c.fillDefault(p, pl, out, chk)
+			case p.required:
+				c.add(pl, msgMissing, typMissing)
+			}
+			continue
+		}
+		before := len(c.issues)
+		o, ch := c.value(p.node, v, pl, p.nullable())
+		out[p.name] = o
+		if len(c.issues) > before || o != nil || !p.nullable() {
+			chk[p.name] = ch
+		}
+	}
+	for _, k := range sortedKeys(m) {
+		if n.has[k] {
+			continue
+		}
+		switch n.extra {
+		case extraForbid:
+			c.add(child(loc, k), msgExtra, typExtra)
+		case extraKeep:
+			out[k], chk[k] = c.value(nil, m[k], child(loc, k), true)
+		case extraSchema:
+			out[k], chk[k] = c.value(n.extraNode, m[k], child(loc, k), false)
+		}
+	}
+	return out, chk
+}
+
+// fillDefault puts a fresh copy of p's default into out, coerced like a sent value when
+// that succeeds; pydantic does not validate defaults, so a failure is not an issue.
+func (c *coercer) fillDefault(p prop, loc []any, out, chk map[string]any) {
+	v, err := decodeJSON(p.node.def)
+	if err != nil {
+		return
+	}
+	var sub coercer
+	o, ch := sub.value(p.node, v, loc, true)
+	if len(sub.issues) == 0 {
+		out[p.name], chk[p.name] = o, ch
+		return
+	}
+	sub.issues = nil
+	out[p.name], _ = sub.value(nil, v, loc, true)
+}
+
+func (c *coercer) str(n *node, v any, loc []any) (any, any) {
+	if n.format == "date-time" {
+		t, ok := toTime(v)
+		if !ok {
+			c.add(loc, msgDatetime, typDatetime)
+			return nil, nil
+		}
+		s := t.Format(time.RFC3339Nano)
+		return s, s
+	}
+	s, ok := v.(string)
+	if !ok {
+		c.add(loc, msgStr, typStr)
+		return nil, nil
+	}
+	if n.format == "binary" {
+		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+			c.add(loc, "value is not valid base64", typValue)
+			return nil, nil
+		}
+	}
+	return s, s
+}
+
+// toInt accepts integers, integral floats and strings holding a base-10 integer.
+func toInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		return intFromFloat(x)
+	case json.Number:
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return i, true
+		}
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil || !isJSONNumber(string(x)) {
+			return 0, false
+		}
+		return intFromFloat(f)
+	case string:
+		i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+func intFromFloat(f float64) (int64, bool) {
+	if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// toFloat accepts numbers and decimal numeric strings; NaN and infinities are refused
+// because JSON cannot carry them.
+func toFloat(v any) (float64, bool) {
+	var f float64
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		f = x
+	case json.Number:
+		var err error
+		if f, err = strconv.ParseFloat(string(x), 64); err != nil {
+			return 0, false
+		}
+	case string:
+		s := strings.TrimSpace(x)
+		if strings.ContainsAny(s, "xX_") {
+			return 0, false
+		}
+		var err error
+		if f, err = strconv.ParseFloat(s, 64); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// toBool follows pydantic v1's bool_validator: 0/1 and its fixed set of words.
+func toBool(v any) (bool, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case int64:
+		return x == 1, x == 0 || x == 1
+	case float64:
+		return x == 1, x == 0 || x == 1
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		return f == 1, err == nil && (f == 0 || f == 1)
+	case string:
+		switch strings.ToLower(x) {
+		case "1", "on", "t", "true", "y", "yes":
+			return true, true
+		case "0", "off", "f", "false", "n", "no":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// toTime follows pydantic v1's parse_datetime: Unix seconds (milliseconds above 2e10) as a
+// number or numeric string, or an ISO 8601 date and time; a time without offset is UTC.
+func toTime(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case int64:
+		return fromUnix(float64(x))
+	case float64:
+		return fromUnix(x)
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return fromUnix(f)
+	case string:
+		s := strings.TrimSpace(x)
+		if f, ok := toFloat(s); ok {
+			return fromUnix(f)
+		}
+		for _, layout := range []string{
+			time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00",
+			"2006-01-02T15:04Z07:00", "2006-01-02 15:04Z07:00",
+		} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t, true
+			}
+		}
+		for _, layout := range []string{
+			"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999",
+			"2006-01-02T15:04", "2006-01-02 15:04",
+		} {
+			if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+func fromUnix(sec float64) (time.Time, bool) {
+	const maxNumber, msWatershed = 3e20, 2e10
+	switch {
+	case math.IsNaN(sec):
+		return time.Time{}, false
+	case sec > maxNumber:
+		return time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), true
+	case sec < -maxNumber:
+		return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), true
+	}
+	for math.Abs(sec) > msWatershed {
+		sec /= 1000
+	}
+	whole := math.Floor(sec)
+	micros := math.Round((sec - whole) * 1e6) // datetime has microsecond resolution
+	return time.Unix(int64(whole), int64(micros)*1000).UTC(), true
+}
+
+// plain turns v into one of the types encoding/json decodes into (with UseNumber or
+// not); other Go values go through a JSON round trip.
+func plain(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, bool, string, json.Number, float64, int64, []any, map[string]any:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case int:
+		return int64(x), nil
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint:
+		return plain(uint64(x))
+	case uint64:
+		if x > math.MaxInt64 {
+			return json.Number(strconv.FormatUint(x, 10)), nil
+		}
+		return int64(x), nil
+	case json.RawMessage:
+		return decodeJSON(x)
+	}
+	return roundTrip(v)
+}
+
+func roundTrip(v any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("marshal panicked: %v", r)
+		}
+	}()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSON(raw)
+}
+
+func decodeJSON(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+// isJSONNumber reports whether s is a number literal in JSON syntax.
+func isJSONNumber(s string) bool {
+	if s == "" || !(s[0] == '-' || s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	return json.Valid([]byte(s))
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,37 @@
+// Package schema owns the method descriptions and argument validation that make a Go
+// component look like a Python at_queue component (pydantic v1) to its peers.
+//
+// A component method is func(ctx, in Args) (Result, error); Args is a struct whose
+// exported fields are the method's named arguments. Inputs and Output derive the JSON
+// Schemas pydantic v1 would publish for the same parameter and return types, byte for
+// byte after re-formatting (key order title, description, default, type, then the type's
+// keys; nested models inlined, as at_queue does with jsonref):
+//
+//	Go                          pydantic v1          schema keys
+//	bool                        bool                 "type": "boolean"
+//	int…, uint…                 int                  "type": "integer"
+//	float32, float64            float                "type": "number"
+//	string                      str                  "type": "string"
+//	[]byte                      bytes                "type": "string", "format": "binary"
+//	time.Time                   datetime             "type": "string", "format": "date-time"
+//	[]T, [N]T                   List[T]              "type": "array", "items" (+ min/maxItems)
+//	map[string]T                Dict[str, T]         "type": "object", "additionalProperties"
+//	struct (named S)            model S              "title": "S", "properties", "required"
+//	*T                          Optional[T] = None   as T, not required, accepts null
+//	any, json.RawMessage        Any                  no type
+//
+// Struct tags: `json` gives the name (",omitempty" makes the field optional, "-" hides
+// it), `default` a JSON default (not required; filled in by Validate), `desc` the
+// description. Anonymous embedded structs are flattened as encoding/json does.
+//
+// Compile and Validator.Validate check the arguments of one call the way pydantic v1
+// does in lax mode ("2" → 2 for an int) and report every issue with pydantic's location,
+// message and type code, so that ValidationError.PydanticJSON reproduces Python's
+// error_message text. After the coercions the arguments are checked by a compiled JSON
+// Schema (santhosh-tekuri/jsonschema/v6), which has the last word. Deliberate departures
+// from pydantic v1, where lax mode is unsafe: booleans are not integers or floats,
+// numbers are not strings, integral floats only become integers.
+//
+// Nothing here starts goroutines or does I/O. Validators are immutable and safe for
+// concurrent use.
+package schema
