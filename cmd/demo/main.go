@@ -1,0 +1,118 @@
+// Command demo runs the seed example in one process: the registry, IntSummator and
+// SumRequester, over the embedded transport (no broker needed), and shows a supervised
+// crash and restart.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/examples/seed"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	verbose := fs.Bool("v", false, "log what the runtime does")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime}))
+
+	sys, err := actors.New(actors.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sys.Shutdown(context.Background()) }()
+	fmt.Fprintln(out, "transport: embedded (in-process, no broker)")
+
+	start, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := sys.StartRegistry(start); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "registry: listening")
+	for _, def := range []*component.Component{seed.IntSummator(), seed.Flaky()} {
+		h, err := sys.Spawn(start, def)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: registered, session %s\n", h.Name(), h.SessionID())
+	}
+	req, err := sys.Spawn(start, seed.SumRequester())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s: registered, session %s\n", req.Name(), req.SessionID())
+
+	call := func(target, method string, args map[string]any) {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var sum int
+		err := req.Call(cctx, target, method, args, &sum)
+		switch {
+		case err == nil:
+			fmt.Fprintf(out, "SumRequester -> %s.%s(%s) = %d\n", target, method, show(args), sum)
+		case errors.Is(err, component.ErrInvalidArguments):
+			fmt.Fprintf(out, "SumRequester -> %s.%s(%s) refused: %s\n", target, method, show(args), reason(err))
+		case errors.Is(err, component.ErrCrashed):
+			fmt.Fprintf(out, "SumRequester -> %s.%s(%s) crashed the target: %s\n", target, method, show(args), reason(err))
+		default:
+			fmt.Fprintf(out, "SumRequester -> %s.%s(%s) failed: %v\n", target, method, show(args), err)
+		}
+	}
+	call("IntSummator", "int_sum", map[string]any{"a": 5, "b": 18})
+	call("IntSummator", "int_sum", map[string]any{"a": 5, "b": "b"})
+	call("Flaky", "flaky_sum", map[string]any{"a": 2, "b": 2})
+	call("Flaky", "flaky_sum", map[string]any{"a": 2, "b": 3})
+
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelStop()
+	if err := sys.Shutdown(stopCtx); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "shut down cleanly")
+	return nil
+}
+
+// reason is the remote error text without the call's prefix.
+func reason(err error) string {
+	var re *component.RemoteError
+	if errors.As(err, &re) && len(re.Items) > 0 {
+		return re.Items[0].Summary()
+	}
+	return err.Error()
+}
+
+func show(args map[string]any) string {
+	return fmt.Sprintf("a=%#v, b=%#v", args["a"], args["b"])
+}
+
+func dropTime(_ []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}

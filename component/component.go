@@ -1,0 +1,225 @@
+package component
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/at-technology/atqueue/schema"
+	"github.com/at-technology/atqueue/supervision"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// Component is the definition of a component: its name, description, methods and hooks.
+// Build it with New and Method, then start it with Start (or actors.System.Spawn). A
+// definition is not modified once started.
+type Component struct {
+	name        string
+	description string
+	methods     map[string]*method
+	order       []string
+	errs        []error
+
+	policy          supervision.Policy
+	callTimeout     time.Duration
+	registerTimeout time.Duration
+	prefetch        int
+	maxBody         int
+	checkConfigured func(ctx context.Context, token string) (bool, error)
+	configure       func(ctx context.Context, config json.RawMessage, token string) (any, error)
+	onStart         func(ctx context.Context) error
+}
+
+// Option configures a component.
+type Option func(*Component)
+
+// Describe sets the component's description (Python always sends null).
+func Describe(text string) Option { return func(c *Component) { c.description = text } }
+
+// WithPolicy sets the supervision policy of the component's actor.
+func WithPolicy(p supervision.Policy) Option { return func(c *Component) { c.policy = p } }
+
+// WithCallTimeout bounds calls whose context has no deadline (default 30s).
+func WithCallTimeout(d time.Duration) Option { return func(c *Component) { c.callTimeout = d } }
+
+// WithRegisterTimeout bounds registration when Start's context has no deadline (default 10s).
+func WithRegisterTimeout(d time.Duration) Option {
+	return func(c *Component) { c.registerTimeout = d }
+}
+
+// WithPrefetch bounds the requests handled at once (default bridge.DefaultPrefetch).
+func WithPrefetch(n int) Option { return func(c *Component) { c.prefetch = n } }
+
+// WithMaxBody sets the largest message body accepted (default wire.DefaultMaxBody).
+func WithMaxBody(n int) Option { return func(c *Component) { c.maxBody = n } }
+
+// OnCheckConfigured overrides the answer to check_configured (default true).
+func OnCheckConfigured(f func(ctx context.Context, token string) (bool, error)) Option {
+	return func(c *Component) { c.checkConfigured = f }
+}
+
+// OnConfigurate receives the config of a configurate request and the caller's token; its
+// result is the answer's "result" (default true).
+func OnConfigurate(f func(ctx context.Context, config json.RawMessage, token string) (any, error)) Option {
+	return func(c *Component) { c.configure = f }
+}
+
+// OnStart runs each time the component's actor starts, restarts included.
+func OnStart(f func(ctx context.Context) error) Option { return func(c *Component) { c.onStart = f } }
+
+// New defines a component called name.
+func New(name string, opts ...Option) *Component {
+	c := &Component{
+		name:            name,
+		methods:         map[string]*method{},
+		policy:          supervision.DefaultPolicy(),
+		callTimeout:     30 * time.Second,
+		registerTimeout: 10 * time.Second,
+		maxBody:         wire.DefaultMaxBody,
+	}
+	if name == "" || name == wire.RegistryName {
+		c.errs = append(c.errs, fmt.Errorf("%w: the name %q cannot be used", ErrInvalidDefinition, name))
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Name returns the component's name, its address.
+func (c *Component) Name() string { return c.name }
+
+// argDecodeError is an argument that passed the schema but does not fit its Go type.
+type argDecodeError struct {
+	field string
+	err   error
+}
+
+func (e *argDecodeError) Error() string { return e.err.Error() }
+
+type method struct {
+	name        string
+	description string
+	authorized  bool
+	allowExtra  bool
+	inputs      []schema.Input
+	hasToken    bool // the argument struct declares auth_token itself
+	output      json.RawMessage
+	validator   *schema.Validator
+	call        func(ctx context.Context, args []byte) (any, error)
+}
+
+// MethodOption configures one method.
+type MethodOption func(*method)
+
+// Description sets a method's description.
+func Description(text string) MethodOption { return func(m *method) { m.description = text } }
+
+// Authorized marks a method that needs the caller's auth_token (spec §7.1–7.2). The
+// token is hidden from the registered inputs; the method reads it with AuthToken(ctx), or
+// through an argument field tagged json:"auth_token".
+func Authorized() MethodOption { return func(m *method) { m.authorized = true } }
+
+// AllowExtra accepts arguments that the argument struct does not declare (Python's
+// **kwargs); they are dropped before the method runs.
+func AllowExtra() MethodOption { return func(m *method) { m.allowExtra = true } }
+
+// Method adds a typed method. A is a struct whose exported fields are the named arguments
+// (json tags give the names, `desc` tags descriptions, `default` tags defaults); R is
+// encoded as the result. Definition errors surface when the component starts.
+func Method[A, R any](c *Component, name string, fn func(ctx context.Context, args A) (R, error), opts ...MethodOption) {
+	m := &method{name: name}
+	for _, o := range opts {
+		o(m)
+	}
+	err := m.derive(reflect.TypeFor[A](), reflect.TypeFor[R]())
+	if err == nil && fn == nil {
+		err = errors.New("nil function")
+	}
+	if err == nil && c.methods[name] != nil {
+		err = errors.New("defined twice")
+	}
+	if err != nil {
+		c.errs = append(c.errs, fmt.Errorf("%w: method %q: %v", ErrInvalidDefinition, name, err))
+		return
+	}
+	m.call = func(ctx context.Context, args []byte) (any, error) {
+		var a A
+		if err := json.Unmarshal(args, &a); err != nil {
+			var te *json.UnmarshalTypeError
+			field := ""
+			if errors.As(err, &te) {
+				field = te.Field
+			}
+			return nil, &argDecodeError{field: field, err: err}
+		}
+		return fn(ctx, a)
+	}
+	c.methods[name] = m
+	c.order = append(c.order, name)
+}
+
+func (m *method) derive(args, result reflect.Type) error {
+	inputs, err := schema.Inputs(args)
+	if err != nil {
+		return err
+	}
+	for _, in := range inputs {
+		if in.Name == wire.AuthTokenHeader && m.authorized {
+			m.hasToken = true
+			continue
+		}
+		m.inputs = append(m.inputs, in)
+	}
+	if m.validator, err = schema.Compile(m.inputs, m.allowExtra); err != nil {
+		return err
+	}
+	if result == reflect.TypeFor[any]() {
+		result = nil
+	}
+	m.output, err = schema.Output(result)
+	return err
+}
+
+// description renders the register payload's component object (spec §8.2).
+func (c *Component) describe() wire.Object {
+	methods := wire.Object{}
+	for _, n := range c.order {
+		m := c.methods[n]
+		inputs := wire.Object{}
+		for _, in := range m.inputs {
+			inputs = append(inputs, wire.Field{Key: in.Name, Value: wire.Object{
+				{Key: "name", Value: in.Name},
+				{Key: "required", Value: in.Required},
+				{Key: "schema", Value: in.Schema},
+				{Key: "strict_validation", Value: false},
+				{Key: "description", Value: nullable(in.Description)},
+			}})
+		}
+		methods = append(methods, wire.Field{Key: n, Value: wire.Object{
+			{Key: "name", Value: n},
+			{Key: "description", Value: nullable(m.description)},
+			{Key: "inputs", Value: inputs},
+			{Key: "output", Value: wire.Object{
+				{Key: "schema", Value: m.output},
+				{Key: "strict_validation", Value: false},
+				{Key: "description", Value: nil},
+			}},
+		}})
+	}
+	return wire.Object{
+		{Key: "name", Value: c.name},
+		{Key: "description", Value: nullable(c.description)},
+		{Key: "methods", Value: methods},
+	}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package component
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/at-technology/atqueue/schema"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// exec runs an exec_method request (spec §7.1) and returns the answer's message. Where
+// the Python package crashes and sends nothing (no method name, "args": null, a
+// validation failure of a method without inputs) it answers with an error instead.
+func (h *Handle) exec(ctx context.Context, env *wire.Envelope, headerToken string, hasHeader bool, current *string) any {
+	name := h.def.name
+	var p struct {
+		Method json.RawMessage `json:"method"`
+		Args   json.RawMessage `json:"args"`
+	}
+	_ = json.Unmarshal(env.Message, &p)
+	fail := func(text string, methodName any) any {
+		return wire.ErrorsMessage(wire.Exception(text, ExecMethodException, h.sid, name, env.MessageID, env.Message,
+			wire.Field{Key: "method", Value: methodName}))
+	}
+	var methodName string
+	if len(p.Method) == 0 || p.Method[0] != '"' || json.Unmarshal(p.Method, &methodName) != nil {
+		return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" without a method name`,
+			name, env.MessageID, env.Sender), nil)
+	}
+	m := h.def.methods[methodName]
+	if m == nil {
+		return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" but got unknown method name "%s". Avalible method names are: %s`,
+			name, env.MessageID, env.Sender, methodName, wire.PyRepr(h.def.order)), nil)
+	}
+	args := map[string]any{}
+	if len(p.Args) > 0 {
+		if p.Args[0] != '{' {
+			return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" whose "args" is not an object: %s`,
+				name, env.MessageID, env.Sender, p.Args), methodName)
+		}
+		dec := json.NewDecoder(bytes.NewReader(p.Args))
+		dec.UseNumber()
+		if err := dec.Decode(&args); err != nil {
+			return fail(fmt.Sprintf(`Component "%s" could not read the arguments of message "%s": %v`, name, env.MessageID, err), methodName)
+		}
+	}
+	var token string
+	if m.authorized {
+		argToken, inArgs := args[wire.AuthTokenHeader].(string)
+		switch {
+		case inArgs:
+			token = argToken
+		case hasHeader:
+			token = headerToken
+		default:
+			return wire.ErrorsMessage(wire.Exception(
+				fmt.Sprintf("Missing auth_token argument to execute method %s.%s", name, methodName),
+				NotAuthorizedMethodException, h.sid, name, env.MessageID, env.Message,
+				wire.Field{Key: "method", Value: nil}))
+		}
+		delete(args, wire.AuthTokenHeader)
+		ctx = context.WithValue(ctx, tokenKey{}, token)
+	}
+	valid, err := m.validator.Validate(args)
+	if err != nil {
+		var verr *schema.ValidationError
+		if !errors.As(err, &verr) {
+			return wire.ErrorsMessage(err.Error())
+		}
+		return wire.ErrorsMessage(wire.Exception(verr.PydanticJSON(), MethodArgumentSchemaException, h.sid, name,
+			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: verr.Argument()}))
+	}
+	if m.hasToken {
+		valid[wire.AuthTokenHeader] = token
+	}
+	encoded, err := json.Marshal(valid)
+	if err != nil {
+		return wire.ErrorsMessage(err.Error())
+	}
+	*current = methodName
+	res, err := m.call(ctx, encoded)
+	*current = ""
+	var decodeErr *argDecodeError
+	if errors.As(err, &decodeErr) {
+		// The schema admits it but the Go type does not (an int8 out of range, say).
+		issue := fmt.Sprintf(`[{"loc": [], "msg": %s, "type": "value_error"}]`, wire.PyString(decodeErr.err.Error()))
+		return wire.ErrorsMessage(wire.Exception(issue, MethodArgumentSchemaException, h.sid, name,
+			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: decodeErr.field}))
+	}
+	if err != nil {
+		return wire.ErrorsMessage(err.Error())
+	}
+	return wire.Object{{Key: "type", Value: wire.TypeMethodResult}, {Key: "result", Value: res}}
+}
+
+func (h *Handle) checkConfigured(ctx context.Context, token string) any {
+	if h.def.checkConfigured == nil {
+		return wire.Object{{Key: "result", Value: true}}
+	}
+	ok, err := h.def.checkConfigured(ctx, token)
+	if err != nil {
+		return wire.ErrorsMessage(err.Error())
+	}
+	return wire.Object{{Key: "result", Value: ok}}
+}
+
+func (h *Handle) configurate(ctx context.Context, env *wire.Envelope, token string) any {
+	var p struct {
+		Config json.RawMessage `json:"config"`
+	}
+	_ = json.Unmarshal(env.Message, &p)
+	if len(p.Config) == 0 || p.Config[0] != '{' {
+		return wire.ErrorsMessage(wire.Exception(
+			fmt.Sprintf(`Component "%s" received configurate message with id "%s" from "%s" without a "config" object`, h.def.name, env.MessageID, env.Sender),
+			ProcessMessageException, h.sid, h.def.name, env.MessageID, env.Message))
+	}
+	if h.def.configure == nil {
+		return wire.Object{{Key: "result", Value: true}}
+	}
+	res, err := h.def.configure(ctx, p.Config, token)
+	if err != nil {
+		return wire.ErrorsMessage(err.Error())
+	}
+	return wire.Object{{Key: "result", Value: res}}
+}

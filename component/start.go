@@ -1,0 +1,181 @@
+package component
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/supervision"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// Runtime is what a component needs from the process it runs in. actors.System provides
+// one; tests may build their own.
+type Runtime struct {
+	Root   *actor.RootContext
+	Bridge *actor.PID // the bridge actor
+	Log    *slog.Logger
+	// Dispatcher runs the component's mailbox (nil: protoactor's default).
+	Dispatcher actor.Dispatcher
+}
+
+var treeSeq atomic.Uint64
+
+// Start registers def with the registry (bounded by ctx, or by the register timeout when
+// ctx has no deadline), spawns its actor under a supervisor with the component's policy,
+// and starts consuming its queue. The returned Handle must be stopped with Stop.
+func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
+	if len(def.errs) > 0 {
+		return nil, errors.Join(def.errs...)
+	}
+	if err := def.policy.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDefinition, err)
+	}
+	log := rt.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, def.registerTimeout)
+		defer cancel()
+	}
+	sid, err := register(ctx, rt, def, log)
+	if err != nil {
+		return nil, err
+	}
+	base, cancelBase := context.WithCancel(context.Background())
+	h := &Handle{
+		def: def, sid: sid, root: rt.Root, brPID: rt.Bridge, log: log,
+		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job),
+		baseCtx: base, cancelBase: cancelBase,
+	}
+	notify := func(ev supervision.Event) {
+		switch ev.Directive {
+		case supervision.Restart:
+			log.Warn("component restarts", "component", def.name, "reason", ev.Reason, "restarts", ev.Restarts, "delay", ev.Delay)
+		case supervision.Stop:
+			log.Error("component failed too often and stops", "component", def.name, "reason", ev.Reason, "restarts", ev.Restarts)
+		}
+	}
+	h.tree, err = supervision.NewTree(rt.Root, fmt.Sprintf("atq-%s-%d", sanitize(def.name), treeSeq.Add(1)), def.policy, notify)
+	if err != nil {
+		cancelBase()
+		return nil, err
+	}
+	props := actor.PropsFromProducer(func() actor.Actor { return &componentActor{h: h} })
+	if rt.Dispatcher != nil {
+		props = props.Configure(actor.WithDispatcher(rt.Dispatcher))
+	}
+	h.pid, err = h.tree.Spawn(ctx, "component", props)
+	if err != nil {
+		cancelBase()
+		_ = h.tree.Stop(context.Background())
+		return nil, err
+	}
+	pid, root := h.pid, rt.Root
+	h.sub, err = bridge.OpenFrom(ctx, rt.Root, rt.Bridge, &bridge.Open{
+		Session: sid, Queue: wire.RecieveQueue(sid), Prefetch: def.prefetch,
+		Deliver: func(d *bridge.Delivery) { root.Send(pid, d) },
+	}, def.registerTimeout)
+	if err != nil {
+		_ = h.Stop(context.Background())
+		return nil, fmt.Errorf("%w: consuming the queue of %s: %v", ErrRegistration, def.name, err)
+	}
+	log.Info("component registered", "component", def.name, "session", sid)
+	return h, nil
+}
+
+// register runs the registration exchange of spec §5.1 on the registry's session. Unlike
+// the Python package it takes only its own answer off the shared queue and gives every
+// other delivery back at once, so that components registering together do not hold each
+// other's answers (spec quirk 5), and it gives up when ctx ends.
+func register(ctx context.Context, rt Runtime, def *Component, log *slog.Logger) (string, error) {
+	req := wire.Envelope{
+		Sender: def.name, Reciever: wire.RegistryName, MessageID: wire.NewID(),
+	}
+	var err error
+	req.Message, err = json.Marshal(wire.Object{{Key: "type", Value: wire.TypeRegister}, {Key: "component", Value: def.describe()}})
+	if err != nil {
+		return "", fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err)
+	}
+	body, err := req.Marshal()
+	if err != nil {
+		return "", fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err)
+	}
+	got := make(chan wire.Envelope, 1)
+	sub, err := bridge.OpenFrom(ctx, rt.Root, rt.Bridge, &bridge.Open{
+		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession), Prefetch: 4,
+		Deliver: func(d *bridge.Delivery) {
+			env, err := wire.Decode(d.Body, def.maxBody)
+			if err != nil {
+				log.Warn("dropped an unreadable message on the registry queue", "err", err)
+				_ = d.Ack()
+				return
+			}
+			if env.Reciever != def.name || env.AnswerTo != req.MessageID {
+				_ = d.Nack(true)
+				return
+			}
+			_ = d.Ack()
+			select {
+			case got <- env:
+			default:
+			}
+		},
+	}, def.registerTimeout)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+	}
+	defer rt.Root.Send(rt.Bridge, &bridge.Release{Sub: sub})
+	published := make(chan error, 1)
+	rt.Root.Send(rt.Bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body, Done: func(err error) { published <- err }})
+	select {
+	case err := <-published:
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+		}
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: %s: %w", ErrRegistration, def.name, ctx.Err())
+	}
+	select {
+	case ans := <-got:
+		a, err := wire.DecodeAnswer(ans.Message)
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+		}
+		if a.HasErrors {
+			return "", fmt.Errorf("%w: %s: the registry refused: %s", ErrRegistration, def.name, wire.ErrorTexts(a.Errors))
+		}
+		var p struct {
+			SessionID string `json:"session_id"`
+		}
+		if json.Unmarshal(ans.Message, &p) != nil || p.SessionID == "" {
+			return "", fmt.Errorf("%w: %s: the answer has no session_id", ErrRegistration, def.name)
+		}
+		return p.SessionID, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: %s: no answer from the registry: %w", ErrRegistration, def.name, ctx.Err())
+	}
+}
+
+// sanitize keeps actor names readable and free of protoactor's path separator.
+func sanitize(name string) string {
+	out := make([]rune, 0, len(name))
+	for _, r := range name {
+		if r == '/' || r == '$' || r < 0x20 {
+			r = '_'
+		}
+		out = append(out, r)
+	}
+	if len(out) > 40 {
+		out = out[:40]
+	}
+	return string(out)
+}
