@@ -77,11 +77,6 @@ func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
 
 type registryActor struct{ st *state }
 
-type sessionOpened struct {
-	sid string
-	res *bridge.Opened
-}
-
 func (r *registryActor) Receive(c actor.Context) {
 	st := r.st
 	switch m := c.Message().(type) {

@@ -220,6 +220,7 @@ type (
 		Def     Inner             `json:"def_inner" default:"{\"n\":2}"`
 		Anon    struct{ Z int }   `json:"anon"`
 		Hidden  int               `json:"-"`
+		//lint:ignore U1000 an unexported field must be skipped
 		private int
 		Matrix  [][]float64         `json:"matrix,omitempty"`
 		Label   string              `json:"label" default:"a <b> c"`
