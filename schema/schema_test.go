@@ -205,21 +205,21 @@ type (
 	}
 	richArgs struct {
 		Base
-		Count   uint8             `json:"count" desc:"how many"`
-		Ratio   float32           `json:"ratio" default:"1.0"`
-		Flag    *bool             `json:"flag"`
-		Names   map[string]string `json:"names"`
-		Any     map[string]any    `json:"any,omitempty"`
-		Raw     json.RawMessage   `json:"raw,omitempty"`
-		When    time.Time         `json:"when,omitempty"`
-		Blob    []byte            `json:"blob,omitempty"`
-		Pair    [2]int            `json:"pair,omitempty"`
-		Inners  []Inner           `json:"inners,omitempty"`
-		ByName  map[string]*Inner `json:"by_name,omitempty"`
-		Desc    Inner             `json:"desc_inner" desc:"an inner"`
-		Def     Inner             `json:"def_inner" default:"{\"n\":2}"`
-		Anon    struct{ Z int }   `json:"anon"`
-		Hidden  int               `json:"-"`
+		Count  uint8             `json:"count" desc:"how many"`
+		Ratio  float32           `json:"ratio" default:"1.0"`
+		Flag   *bool             `json:"flag"`
+		Names  map[string]string `json:"names"`
+		Any    map[string]any    `json:"any,omitempty"`
+		Raw    json.RawMessage   `json:"raw,omitempty"`
+		When   time.Time         `json:"when,omitempty"`
+		Blob   []byte            `json:"blob,omitempty"`
+		Pair   [2]int            `json:"pair,omitempty"`
+		Inners []Inner           `json:"inners,omitempty"`
+		ByName map[string]*Inner `json:"by_name,omitempty"`
+		Desc   Inner             `json:"desc_inner" desc:"an inner"`
+		Def    Inner             `json:"def_inner" default:"{\"n\":2}"`
+		Anon   struct{ Z int }   `json:"anon"`
+		Hidden int               `json:"-"`
 		//lint:ignore U1000 an unexported field must be skipped
 		private int
 		Matrix  [][]float64         `json:"matrix,omitempty"`
