@@ -60,6 +60,16 @@ func (h *Handle) dispatch(d *bridge.Delivery) {
 		_ = d.Ack()
 		return
 	}
+	switch answer, fresh := h.seen.begin(env.Sender, env.MessageID); {
+	case !fresh && answer != nil:
+		h.log.Info("request delivered again; its answer is sent again", "component", h.def.name, "message_id", env.MessageID)
+		h.publishAnswer(answer, nil, d)
+		return
+	case !fresh:
+		h.log.Info("request delivered again while it runs; duplicate dropped", "component", h.def.name, "message_id", env.MessageID)
+		_ = d.Ack()
+		return
+	}
 	j := job{env: env, d: d}
 	select {
 	case h.jobs <- j:
@@ -137,6 +147,12 @@ func (h *Handle) reply(req *wire.Envelope, msg any, headers wire.Headers, d *bri
 		_ = d.Ack()
 		return
 	}
+	h.seen.done(req.Sender, req.MessageID, body)
+	h.publishAnswer(body, headers, d)
+}
+
+// publishAnswer publishes an answer body and settles d once the transport has it.
+func (h *Handle) publishAnswer(body []byte, headers wire.Headers, d *bridge.Delivery) {
 	h.root.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: headers, Done: func(err error) {
 		if err != nil {
 			h.log.Warn("answer not published; the request goes back to the queue", "component", h.def.name, "err", err)

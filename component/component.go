@@ -28,6 +28,7 @@ type Component struct {
 	registerTimeout time.Duration
 	prefetch        int
 	maxBody         int
+	dedupeWindow    int
 	checkConfigured func(ctx context.Context, token string) (bool, error)
 	configure       func(ctx context.Context, config json.RawMessage, token string) (any, error)
 	onStart         func(ctx context.Context) error
@@ -56,6 +57,10 @@ func WithPrefetch(n int) Option { return func(c *Component) { c.prefetch = n } }
 // WithMaxBody sets the largest message body accepted (default wire.DefaultMaxBody).
 func WithMaxBody(n int) Option { return func(c *Component) { c.maxBody = n } }
 
+// WithDedupeWindow sets how many recent requests are remembered so that one delivered
+// again is answered from memory instead of executed twice (default 4096; 0 turns it off).
+func WithDedupeWindow(n int) Option { return func(c *Component) { c.dedupeWindow = n } }
+
 // OnCheckConfigured overrides the answer to check_configured (default true).
 func OnCheckConfigured(f func(ctx context.Context, token string) (bool, error)) Option {
 	return func(c *Component) { c.checkConfigured = f }
@@ -79,6 +84,7 @@ func New(name string, opts ...Option) *Component {
 		callTimeout:     30 * time.Second,
 		registerTimeout: 10 * time.Second,
 		maxBody:         wire.DefaultMaxBody,
+		dedupeWindow:    4096,
 	}
 	if name == "" || name == wire.RegistryName {
 		c.errs = append(c.errs, fmt.Errorf("%w: the name %q cannot be used", ErrInvalidDefinition, name))

@@ -32,6 +32,7 @@ type Handle struct {
 
 	workers  sync.WaitGroup
 	jobs     chan job // idle workers wait here; closed at shutdown
+	seen     *seen    // recent requests and their answers
 	stopOnce sync.Once
 	stopErr  error
 	done     chan struct{} // closed when the actor has stopped for good

@@ -53,7 +53,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	base, cancelBase := context.WithCancel(context.Background())
 	h := &Handle{
 		def: def, sid: sid, root: rt.Root, brPID: rt.Bridge, log: log,
-		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job),
+		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job), seen: newSeen(def.dedupeWindow),
 		baseCtx: base, cancelBase: cancelBase,
 	}
 	notify := func(ev supervision.Event) {

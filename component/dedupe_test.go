@@ -1,0 +1,78 @@
+package component_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// recorder is an embedded transport that keeps a copy of every body published on the
+// queues it watches.
+type recorder struct {
+	*bridge.Embedded
+	mu    sync.Mutex
+	watch string
+	got   chan []byte
+}
+
+func (r *recorder) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
+	r.mu.Lock()
+	watched := queue == r.watch
+	r.mu.Unlock()
+	if watched {
+		r.got <- body
+	}
+	r.Embedded.Publish(queue, body, h, done)
+}
+
+// A request delivered twice runs once; the second delivery gets the stored answer.
+func TestRedeliveredRequestRunsOnce(t *testing.T) {
+	rec := &recorder{Embedded: bridge.NewEmbedded(), got: make(chan []byte, 16)}
+	sys, err := actors.New(actors.WithTransport(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx := ctxT(t)
+	if _, err := sys.StartRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int32
+	c := component.New("Counter")
+	component.Method(c, "bump", func(context.Context, struct{}) (int32, error) { return runs.Add(1), nil })
+	h, err := sys.Spawn(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	rec.watch = wire.SendQueue(h.SessionID())
+	rec.mu.Unlock()
+
+	req := wire.Envelope{Sender: "Elsewhere", Reciever: "Counter", MessageID: "dup-1",
+		Message: []byte(`{"type": "exec_method", "method": "bump", "args": {}}`)}
+	body, _ := req.Marshal()
+	var answers [][]byte
+	for i := 0; i < 2; i++ {
+		rec.Embedded.Publish(wire.RecieveQueue(h.SessionID()), body, nil, nil)
+		select {
+		case a := <-rec.got:
+			answers = append(answers, a)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("delivery %d was not answered", i+1)
+		}
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("the method ran %d times", n)
+	}
+	if !bytes.Equal(answers[0], answers[1]) {
+		t.Fatalf("the second answer was not the stored one:\n%s\n%s", answers[0], answers[1])
+	}
+}
