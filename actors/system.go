@@ -137,6 +137,19 @@ func (s *System) StartRegistry(ctx context.Context, opts ...registry.Option) (*a
 	return pid, nil
 }
 
+// StopRegistry stops the registry actor and waits; StartRegistry may then start a new one
+// (with a state file, it resumes the saved directory).
+func (s *System) StopRegistry(ctx context.Context) error {
+	s.mu.Lock()
+	pid := s.registry
+	s.registry = nil
+	s.mu.Unlock()
+	if pid == nil {
+		return nil
+	}
+	return s.infra.StopChild(ctx, pid)
+}
+
 // Spawn registers and starts a component; it is stopped at Shutdown.
 func (s *System) Spawn(ctx context.Context, def *component.Component) (*component.Handle, error) {
 	s.mu.Lock()

@@ -21,9 +21,10 @@ type Ready struct{ Err error }
 type Option func(*config)
 
 type config struct {
-	log      *slog.Logger
-	maxBody  int
-	prefetch int
+	log       *slog.Logger
+	maxBody   int
+	prefetch  int
+	stateFile string
 }
 
 // WithLogger sets the logger (default: discard).
@@ -82,6 +83,7 @@ func (r *registryActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		if st.own == nil {
+			r.restore(c)
 			r.open(c, wire.RegistrySession)
 		}
 	case *bridge.Opened:
@@ -258,6 +260,7 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 		r.open(c, sid)
 	}
 	e.desc = desc.JSON
+	r.persist()
 	env.Reciever = desc.Name
 	if !e.ready {
 		e.waiting = append(e.waiting, regAnswer{env: env, d: d})
@@ -272,8 +275,50 @@ func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope
 		wire.Object{{Key: "session_id", Value: e.sid}}, nil, d)
 }
 
+// restore loads the saved directory and reopens every known component's queue.
+func (r *registryActor) restore(c actor.Context) {
+	st := r.st
+	if st.cfg.stateFile == "" {
+		return
+	}
+	saved, err := loadState(st.cfg.stateFile)
+	if err != nil {
+		st.cfg.log.Error("cannot read the saved directory; starting empty", "err", err)
+		return
+	}
+	for _, s := range saved {
+		if st.byName[s.Name] != nil || st.bySid[s.SessionID] != nil {
+			continue
+		}
+		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description}
+		st.byName[e.name], st.bySid[e.sid] = e, e
+		st.order = append(st.order, e.name)
+		r.open(c, e.sid)
+	}
+	if len(saved) > 0 {
+		st.cfg.log.Info("directory restored", "components", len(saved), "file", st.cfg.stateFile)
+	}
+}
+
+// persist writes the directory when a state file is configured.
+func (r *registryActor) persist() {
+	st := r.st
+	if st.cfg.stateFile == "" {
+		return
+	}
+	out := make([]savedEntry, 0, len(st.order))
+	for _, n := range st.order {
+		e := st.byName[n]
+		out = append(out, savedEntry{Name: e.name, SessionID: e.sid, Description: e.desc})
+	}
+	if err := saveState(st.cfg.stateFile, out); err != nil {
+		st.cfg.log.Error("cannot save the directory", "file", st.cfg.stateFile, "err", err)
+	}
+}
+
 func (r *registryActor) remove(e *entry) {
 	st := r.st
+	defer r.persist()
 	delete(st.byName, e.name)
 	delete(st.bySid, e.sid)
 	for i, n := range st.order {

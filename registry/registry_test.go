@@ -1,0 +1,68 @@
+package registry_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/registry"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type sumArgs struct {
+	A int `json:"a"`
+	B int `json:"b"`
+}
+
+// A registry restarted with a state file knows the components registered before, so a
+// component that never registers again (as Python components never do) keeps working.
+func TestRestartedRegistryKeepsDirectory(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "registry.json")
+	sys, err := actors.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := sys.StartRegistry(ctx, registry.WithStateFile(state)); err != nil {
+		t.Fatal(err)
+	}
+	sum := component.New("IntSummator")
+	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	if _, err := sys.Spawn(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(state)
+	if err != nil || !strings.Contains(string(saved), `"IntSummator"`) {
+		t.Fatalf("state file: %s %v", saved, err)
+	}
+
+	if err := sys.StopRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// While the registry is down the call waits in the caller's queue.
+	done := make(chan error, 1)
+	var got int
+	go func() { done <- caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got) }()
+	if _, err := sys.StartRegistry(ctx, registry.WithStateFile(state)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil || got != 5 {
+		t.Fatalf("call across the registry restart: %d %v", got, err)
+	}
+	if ok, err := caller.CheckRegistered(ctx, "IntSummator"); err != nil || !ok {
+		t.Fatalf("check_registered after restart: %v %v", ok, err)
+	}
+}
