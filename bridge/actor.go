@@ -20,6 +20,9 @@ type (
 		Body    []byte
 		Headers wire.Headers
 		Done    func(error)
+		// Expiration, when positive, drops the message if nobody consumed it in time
+		// (on transports that implement Expirer; others keep it).
+		Expiration time.Duration
 	}
 	// Open declares Session's queue pair (when Session is not "") and consumes Queue,
 	// calling Deliver for each delivery. The bridge answers the sender with *Opened.
@@ -37,6 +40,19 @@ type (
 	}
 	// Release cancels a subscription that Open returned.
 	Release struct{ Sub Subscription }
+	// Probe asks how many consumers Queue has; the bridge answers the sender with *Probed.
+	// Tag is returned unchanged for the asker's bookkeeping.
+	Probe struct {
+		Queue string
+		Tag   any
+	}
+	// Probed answers Probe. Err is ErrUnsupported when the transport cannot tell.
+	Probed struct {
+		Queue     string
+		Tag       any
+		Consumers int
+		Err       error
+	}
 )
 
 // bridgeActor maps Publish/Open/Release messages onto a Transport. Anything that can wait
@@ -68,6 +84,10 @@ func (b *bridgeActor) Receive(c actor.Context) {
 	case *actor.Started:
 		b.ctx, b.cancel = context.WithCancel(context.Background())
 	case *Publish:
+		if ex, ok := b.t.(Expirer); ok && m.Expiration > 0 {
+			ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, m.Done)
+			return
+		}
 		b.t.Publish(m.Queue, m.Body, m.Headers, m.Done)
 	case *Open:
 		to := c.Sender()
@@ -92,6 +112,23 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		} else if m.res.Sub != nil {
 			_ = m.res.Sub.Cancel()
 		}
+	case *Probe:
+		to := c.Sender()
+		sys := c.ActorSystem()
+		ctx := b.ctx
+		p, ok := b.t.(Prober)
+		if !ok {
+			c.Respond(&Probed{Queue: m.Queue, Tag: m.Tag, Err: ErrUnsupported})
+			return
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			n, err := p.Consumers(ctx, m.Queue)
+			if to != nil {
+				sys.Root.Send(to, &Probed{Queue: m.Queue, Tag: m.Tag, Consumers: n, Err: err})
+			}
+		}()
 	case *Release:
 		if m.Sub == nil {
 			return

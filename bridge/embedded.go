@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/at-technology/atqueue/wire"
 )
@@ -28,6 +29,7 @@ type memMessage struct {
 	body        []byte
 	headers     wire.Headers
 	redelivered bool
+	expires     time.Time // zero: never
 }
 
 type memConsumer struct {
@@ -88,6 +90,17 @@ func (e *Embedded) Depth(name string) int {
 	return len(q.ready)
 }
 
+// Consumers counts the consumers of a declared queue.
+func (e *Embedded) Consumers(_ context.Context, queue string) (int, error) {
+	q, err := e.queue(queue)
+	if err != nil {
+		return 0, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.consumers), nil
+}
+
 // Consume attaches a consumer to a declared queue.
 func (e *Embedded) Consume(_ context.Context, queue string, prefetch int, deliver func(*Delivery)) (Subscription, error) {
 	q, err := e.queue(queue)
@@ -107,10 +120,20 @@ func (e *Embedded) Consume(_ context.Context, queue string, prefetch int, delive
 
 // Publish appends body to queue and delivers it if a consumer has room.
 func (e *Embedded) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
+	e.PublishExpiring(queue, body, h, 0, done)
+}
+
+// PublishExpiring is Publish with a time to live: a message still in the queue after ttl
+// is dropped (ttl <= 0: kept).
+func (e *Embedded) PublishExpiring(queue string, body []byte, h wire.Headers, ttl time.Duration, done func(error)) {
 	q, err := e.queue(queue)
 	if err == nil {
+		m := memMessage{body: body, headers: h}
+		if ttl > 0 {
+			m.expires = time.Now().Add(ttl)
+		}
 		q.mu.Lock()
-		q.ready = append(q.ready, memMessage{body: body, headers: h})
+		q.ready = append(q.ready, m)
 		q.mu.Unlock()
 	}
 	if done != nil {
@@ -155,6 +178,14 @@ func (q *memQueue) dispatch() {
 // take picks the next message and a consumer with room, round robin. Caller holds q.mu.
 func (q *memQueue) take() (*memConsumer, uint64, memMessage, bool) {
 	if len(q.ready) == 0 || len(q.consumers) == 0 {
+		return nil, 0, memMessage{}, false
+	}
+	// Like RabbitMQ, expired messages are dropped when they reach the head of the queue.
+	for len(q.ready) > 0 && !q.ready[0].expires.IsZero() && time.Now().After(q.ready[0].expires) {
+		q.ready[0] = memMessage{}
+		q.ready = q.ready[1:]
+	}
+	if len(q.ready) == 0 {
 		return nil, 0, memMessage{}, false
 	}
 	for i := 0; i < len(q.consumers); i++ {

@@ -7,6 +7,8 @@ var (
 	ErrClosed = errors.New("transport closed")
 	// ErrNoQueue is reported for a publish to a queue nobody declared.
 	ErrNoQueue = errors.New("no such queue")
+	// ErrUnsupported is answered to a Probe when the transport cannot count consumers.
+	ErrUnsupported = errors.New("not supported by this transport")
 	// ErrConnectionLost is reported for work that the loss of the broker connection cut short.
 	ErrConnectionLost = errors.New("connection lost")
 )

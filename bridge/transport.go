@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/at-technology/atqueue/wire"
 )
@@ -27,6 +28,21 @@ type Transport interface {
 	Publish(queue string, body []byte, h wire.Headers, done func(error))
 	// Close releases the transport; later calls fail with ErrClosed. It is idempotent.
 	Close() error
+}
+
+// Prober is implemented by transports that can tell how many consumers a queue has; the
+// registry uses it to tell live components from dead ones.
+type Prober interface {
+	// Consumers returns the number of consumers of queue. It may wait on the network.
+	Consumers(ctx context.Context, queue string) (int, error)
+}
+
+// Expirer is implemented by transports that can drop a message not consumed within ttl
+// (AMQP per-message expiration). The registry puts one on registration answers, so that
+// an answer whose component died before reading it does not stay in the shared queue
+// forever (spec quirk 5).
+type Expirer interface {
+	PublishExpiring(queue string, body []byte, h wire.Headers, ttl time.Duration, done func(error))
 }
 
 // Subscription is a running consumer.

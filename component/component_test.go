@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,7 +24,7 @@ type sumArgs struct {
 
 func newSystem(t *testing.T) *actors.System {
 	t.Helper()
-	sys, err := actors.New()
+	sys, err := actors.New(actors.WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestBuiltinsAndRegistryServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"broker":{"session_id":"3b77ae37-4633-3abc-8d5f-e38581de1aba"},"component":{"name":"IntSummator","description":null,"methods":{"int_sum":{"name":"int_sum","description":null,"inputs":{"a":{"name":"a","required":true,"schema":{"title":"A","type":"integer"},"strict_validation":false,"description":null},"b":{"name":"b","required":true,"schema":{"title":"B","type":"integer"},"strict_validation":false,"description":null}},"output":{"schema":{"title":"Result","type":"integer"},"strict_validation":false,"description":null}}`
+	want := `{"broker":{"session_id":"3b77ae37-4633-3abc-8d5f-e38581de1aba","alive":true},"component":{"name":"IntSummator","description":null,"methods":{"int_sum":{"name":"int_sum","description":null,"inputs":{"a":{"name":"a","required":true,"schema":{"title":"A","type":"integer"},"strict_validation":false,"description":null},"b":{"name":"b","required":true,"schema":{"title":"B","type":"integer"},"strict_validation":false,"description":null}},"output":{"schema":{"title":"Result","type":"integer"},"strict_validation":false,"description":null}}`
 	if compact := compactJSON(t, raw); !strings.HasPrefix(compact, want) {
 		t.Fatalf("inspect:\n got %s\nwant %s...", compact, want)
 	}
@@ -404,4 +405,31 @@ func compactJSON(t *testing.T, raw json.RawMessage) string {
 	out, _ = json.Marshal(v)
 	b.Write(out)
 	return b.String()
+}
+
+// testLogger sends the runtime's log to the test's log, shown when a test fails.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// A second live component cannot take a name: the registry refuses it clearly.
+func TestNameOfLiveComponentIsRefused(t *testing.T) {
+	sys := newSystem(t)
+	spawn(t, sys, summator())
+	_, err := sys.Spawn(ctxT(t), summator())
+	if !errors.Is(err, component.ErrRegistration) || !strings.Contains(err.Error(), "already registered and alive") {
+		t.Fatalf("err = %v", err)
+	}
+	req := spawn(t, sys, component.New("Caller"))
+	var sum int
+	if err := req.Call(ctxT(t), "IntSummator", "int_sum", sumArgs{2, 2}, &sum); err != nil || sum != 4 {
+		t.Fatalf("the first owner must keep serving: %d %v", sum, err)
+	}
 }

@@ -3,6 +3,7 @@ package component
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/at-technology/atqueue/wire"
 )
@@ -11,6 +12,7 @@ import (
 // the remote error objects.
 var (
 	ErrUnknownComponent  = errors.New("unknown component")
+	ErrNotAlive          = errors.New("target not alive")
 	ErrUnknownMethod     = errors.New("unknown method")
 	ErrInvalidArguments  = errors.New("invalid arguments")
 	ErrNotAuthorized     = errors.New("not authorized")
@@ -69,6 +71,9 @@ func classify(from string, items []wire.ErrorItem) error {
 		}
 		if it.Type == "" && from == wire.RegistryName && isNotRegistered(it.Text) {
 			return ErrUnknownComponent
+		}
+		if it.Type == "" && from == wire.RegistryName && strings.Contains(it.Text, " is registered but not alive") {
+			return ErrNotAlive
 		}
 	}
 	return ErrRemote

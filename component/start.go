@@ -27,6 +27,11 @@ type Runtime struct {
 
 var treeSeq atomic.Uint64
 
+// instanceHeader carries a running component's instance id to the registry, which
+// refuses a registration of a live component's name from another instance (see
+// registry.InstanceHeader).
+const instanceHeader = "atq_instance"
+
 // Start registers def with the registry (bounded by ctx, or by the register timeout when
 // ctx has no deadline), spawns its actor under a supervisor with the component's policy,
 // and starts consuming its queue. The returned Handle must be stopped with Stop.
@@ -46,7 +51,8 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		ctx, cancel = context.WithTimeout(ctx, def.registerTimeout)
 		defer cancel()
 	}
-	sid, err := register(ctx, rt, def, log)
+	instance := wire.NewID()
+	sid, err := register(ctx, rt, def, instance, log)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +102,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 // the Python package it takes only its own answer off the shared queue and gives every
 // other delivery back at once, so that components registering together do not hold each
 // other's answers (spec quirk 5), and it gives up when ctx ends.
-func register(ctx context.Context, rt Runtime, def *Component, log *slog.Logger) (string, error) {
+func register(ctx context.Context, rt Runtime, def *Component, instance string, log *slog.Logger) (string, error) {
 	req := wire.Envelope{
 		Sender: def.name, Reciever: wire.RegistryName, MessageID: wire.NewID(),
 	}
@@ -135,7 +141,8 @@ func register(ctx context.Context, rt Runtime, def *Component, log *slog.Logger)
 	}
 	defer rt.Root.Send(rt.Bridge, &bridge.Release{Sub: sub})
 	published := make(chan error, 1)
-	rt.Root.Send(rt.Bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body, Done: func(err error) { published <- err }})
+	rt.Root.Send(rt.Bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body,
+		Headers: wire.Headers{instanceHeader: instance}, Done: func(err error) { published <- err }})
 	select {
 	case err := <-published:
 		if err != nil {

@@ -7,12 +7,19 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/wire"
 	"github.com/google/uuid"
 )
+
+// InstanceHeader is the AMQP header in which a Go component names the process instance
+// that registers (a header, so that the register body stays what Python sends). A
+// registration of a name whose current owner is alive is refused unless it comes from
+// the same instance.
+const InstanceHeader = "atq_instance"
 
 // Ready asks the registry to answer (with *Ready) once it consumes its own queue.
 type Ready struct{ Err error }
@@ -21,10 +28,12 @@ type Ready struct{ Err error }
 type Option func(*config)
 
 type config struct {
-	log       *slog.Logger
-	maxBody   int
-	prefetch  int
-	stateFile string
+	log        *slog.Logger
+	maxBody    int
+	prefetch   int
+	stateFile  string
+	probeEvery time.Duration
+	deadAfter  time.Duration
 }
 
 // WithLogger sets the logger (default: discard).
@@ -32,6 +41,15 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
 // WithMaxBody sets the largest body accepted (default wire.DefaultMaxBody).
 func WithMaxBody(n int) Option { return func(c *config) { c.maxBody = n } }
+
+// WithLiveness sets how often the registry checks that each component consumes its
+// queue, and how long a component may have no consumer before it is reported not alive
+// (inspect answers carry "alive" in the broker object) and calls to it fail at once
+// instead of waiting for their deadline. Defaults: every 2s, dead after 30s; every = 0
+// turns the checks off. It needs a transport that can count consumers (bridge.Prober).
+func WithLiveness(every, deadAfter time.Duration) Option {
+	return func(c *config) { c.probeEvery, c.deadAfter = every, deadAfter }
+}
 
 // WithPrefetch bounds the unacknowledged deliveries per consumed queue.
 func WithPrefetch(n int) Option { return func(c *config) { c.prefetch = n } }
@@ -44,6 +62,16 @@ type entry struct {
 	ready bool
 	// waiting registrations, answered when the session's consumer is attached
 	waiting []regAnswer
+
+	instance  string    // the registering process's instance id (Go components send one)
+	lastAlive time.Time // last time its queue had a consumer (or its registration)
+	consumers int
+	probed    bool
+}
+
+// dead tells whether the component has had no consumer for longer than deadAfter.
+func (e *entry) dead(now time.Time, deadAfter time.Duration) bool {
+	return e.probed && e.consumers == 0 && deadAfter > 0 && now.Sub(e.lastAlive) > deadAfter
 }
 
 type regAnswer struct {
@@ -63,12 +91,28 @@ type state struct {
 	ownReady bool
 	readyErr error
 	waiters  []*actor.PID
+	ticker   *time.Timer
+	noProbe  bool // the transport cannot count consumers
+}
+
+// tick starts a round of liveness probes.
+type tick struct{}
+
+// regProbe is a registration of a name that is already registered, waiting to learn
+// whether the current owner is still alive.
+type regProbe struct {
+	env      *wire.Envelope
+	d        *bridge.Delivery
+	desc     Description
+	instance string
+	sid      string
 }
 
 // Props returns the props of a registry actor that talks through the bridge actor at
 // bridgePID.
 func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
-	cfg := config{log: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: wire.DefaultMaxBody}
+	cfg := config{log: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: wire.DefaultMaxBody,
+		probeEvery: 2 * time.Second, deadAfter: 30 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -86,6 +130,12 @@ func (r *registryActor) Receive(c actor.Context) {
 			r.restore(c)
 			r.open(c, wire.RegistrySession)
 		}
+		r.schedule(c)
+	case *tick:
+		r.probeAll(c)
+		r.schedule(c)
+	case *bridge.Probed:
+		r.probed(c, m)
 	case *bridge.Opened:
 		sid := strings.TrimPrefix(m.Queue, "send-")
 		r.opened(c, sid, m)
@@ -98,6 +148,9 @@ func (r *registryActor) Receive(c actor.Context) {
 			st.waiters = append(st.waiters, c.Sender())
 		}
 	case *actor.Stopping:
+		if st.ticker != nil {
+			st.ticker.Stop()
+		}
 		for _, e := range st.byName {
 			if e.sub != nil {
 				c.Send(st.bridge, &bridge.Release{Sub: e.sub})
@@ -192,6 +245,12 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 			wire.ErrorsMessage(fmt.Sprintf("Component %s is not registered yet", wire.PyString(env.Reciever))), nil, d)
 		return
 	}
+	if now := time.Now(); !env.IsAnswer() && target.dead(now, st.cfg.deadAfter) {
+		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID,
+			wire.ErrorsMessage(fmt.Sprintf("Component %s is registered but not alive: nothing has consumed its queue for %s",
+				wire.PyString(env.Reciever), now.Sub(target.lastAlive).Round(time.Second))), nil, d)
+		return
+	}
 	c.Send(st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(target.sid), Body: d.Body, Headers: d.Headers, Done: settle(d, st.cfg.log)})
 }
 
@@ -238,7 +297,21 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 		}
 		sid = u.String()
 	}
+	instance, _ := d.Headers[InstanceHeader].(string)
 	e := st.byName[desc.Name]
+	if e != nil && e.ready && !st.noProbe && (instance == "" || instance != e.instance) {
+		// Another process may own the name: ask whether its queue still has a consumer.
+		c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid),
+			Tag: &regProbe{env: env, d: d, desc: desc, instance: instance, sid: sid}})
+		return
+	}
+	r.accept(c, e, sid, desc, instance, env, d)
+}
+
+// accept records a registration and answers it once the session's queue is consumed.
+func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Description, instance string, env *wire.Envelope, d *bridge.Delivery) {
+	st := r.st
+	reply := wire.RecieveQueue(wire.RegistrySession)
 	if e != nil && e.sid != sid {
 		st.cfg.log.Info("component moves to a new session", "component", desc.Name, "from", e.sid, "to", sid)
 		if e.sub != nil {
@@ -260,6 +333,9 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 		r.open(c, sid)
 	}
 	e.desc = desc.JSON
+	e.instance = instance
+	e.lastAlive = time.Now()
+	e.probed = false
 	r.persist()
 	env.Reciever = desc.Name
 	if !e.ready {
@@ -271,8 +347,8 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 
 func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope, d *bridge.Delivery) {
 	r.st.cfg.log.Info("registered", "component", e.name, "session", e.sid)
-	r.answer(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, e.name, req.MessageID,
-		wire.Object{{Key: "session_id", Value: e.sid}}, nil, d)
+	r.answerTTL(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, e.name, req.MessageID,
+		wire.Object{{Key: "session_id", Value: e.sid}}, nil, d, registerAnswerTTL)
 }
 
 // restore loads the saved directory and reopens every known component's queue.
@@ -353,17 +429,21 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		case e == nil:
 			msg = wire.ErrorsMessage(fmt.Sprintf("Component %s is not registered", wire.PyString(name)))
 		default:
-			msg = inspection(e)
+			msg = r.inspection(e)
 		}
 		r.answer(c, reply, inspectSender, env.Sender, env.MessageID, msg, nil, d)
 	case wire.TypeInspectAll:
 		all := make(wire.Object, 0, len(st.order))
 		for _, n := range st.order {
-			all = append(all, wire.Field{Key: n, Value: inspection(st.byName[n])})
+			all = append(all, wire.Field{Key: n, Value: r.inspection(st.byName[n])})
 		}
 		r.answer(c, reply, inspectSender, env.Sender, env.MessageID, all, nil, d)
 	case wire.TypeUnregister:
 		e := st.byName[env.Sender]
+		// Settled before the consumer is released: releasing requeues what is unacked,
+		// and this request must not come back to unregister a later registration.
+		_ = d.Ack()
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil}}, nil, nil)
 		if e != nil && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
 			st.cfg.log.Info("unregistered", "component", e.name)
 			if e.sub != nil {
@@ -371,28 +451,86 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 			}
 			r.remove(e)
 		}
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil}}, nil, d)
 	default:
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
 			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect and inspect_all", wire.PyString(p.Type))), nil, d)
 	}
 }
 
-func inspection(e *entry) wire.Object {
+// inspection is a directory record as inspect answers show it. The broker object carries
+// "alive" besides the session id; Python readers take only session_id from it.
+func (r *registryActor) inspection(e *entry) wire.Object {
 	return wire.Object{
-		{Key: "broker", Value: wire.Object{{Key: "session_id", Value: e.sid}}},
+		{Key: "broker", Value: wire.Object{{Key: "session_id", Value: e.sid}, {Key: "alive", Value: !e.dead(time.Now(), r.st.cfg.deadAfter)}}},
 		{Key: "component", Value: json.RawMessage(e.desc)},
 	}
 }
 
+func (r *registryActor) schedule(c actor.Context) {
+	st := r.st
+	if st.cfg.probeEvery <= 0 || st.noProbe {
+		return
+	}
+	self, sys := c.Self(), c.ActorSystem()
+	if st.ticker != nil {
+		st.ticker.Stop()
+	}
+	st.ticker = time.AfterFunc(st.cfg.probeEvery, func() { sys.Root.Send(self, &tick{}) })
+}
+
+func (r *registryActor) probeAll(c actor.Context) {
+	for _, n := range r.st.order {
+		if e := r.st.byName[n]; e.ready {
+			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
+		}
+	}
+}
+
+func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
+	st := r.st
+	if errors.Is(m.Err, bridge.ErrUnsupported) {
+		st.noProbe = true
+	}
+	switch tag := m.Tag.(type) {
+	case string:
+		e := st.bySid[tag]
+		if e == nil || m.Err != nil {
+			return
+		}
+		e.probed, e.consumers = true, m.Consumers
+		if m.Consumers > 0 {
+			e.lastAlive = time.Now()
+		}
+	case *regProbe:
+		e := st.byName[tag.desc.Name]
+		if m.Err == nil && m.Consumers > 0 && e != nil {
+			st.cfg.log.Warn("refused a registration of a name owned by a live component", "component", tag.desc.Name)
+			r.answer(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, tag.desc.Name, tag.env.MessageID,
+				wire.ErrorsMessage(fmt.Sprintf("Component %s is already registered and alive (its queue %s has a consumer); stop it first or choose another name",
+					wire.PyString(tag.desc.Name), wire.RecieveQueue(e.sid))), nil, tag.d)
+			return
+		}
+		r.accept(c, e, tag.sid, tag.desc, tag.instance, tag.env, tag.d)
+	}
+}
+
+// registerAnswerTTL bounds how long a registration answer waits in the registry's shared
+// queue: one whose component died before reading it must not be handed to every later
+// registrant forever (spec quirk 5).
+const registerAnswerTTL = 30 * time.Second
+
 // answer publishes an answer envelope and settles d once the transport has it.
 func (r *registryActor) answer(c actor.Context, queue, sender, reciever, answerTo string, msg any, h wire.Headers, d *bridge.Delivery) {
+	r.answerTTL(c, queue, sender, reciever, answerTo, msg, h, d, 0)
+}
+
+func (r *registryActor) answerTTL(c actor.Context, queue, sender, reciever, answerTo string, msg any, h wire.Headers, d *bridge.Delivery, ttl time.Duration) {
 	payload, err := json.Marshal(msg)
 	if err == nil {
 		env := wire.Envelope{Sender: sender, Reciever: reciever, Message: payload, MessageID: wire.NewID(), AnswerTo: answerTo}
 		var body []byte
 		if body, err = env.Marshal(); err == nil {
-			c.Send(r.st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: h, Done: settle(d, r.st.cfg.log)})
+			c.Send(r.st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: h, Done: settle(d, r.st.cfg.log), Expiration: ttl})
 			return
 		}
 	}
