@@ -54,8 +54,8 @@ func spawn(t *testing.T, sys *actors.System, def *component.Component) *componen
 	return h
 }
 
-func summator() *component.Component {
-	c := component.New("IntSummator")
+func summator(opts ...component.Option) *component.Component {
+	c := component.New("IntSummator", opts...)
 	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
 	component.Method(c, "fail", func(_ context.Context, _ struct{}) (int, error) { return 0, errors.New("boom 7") })
 	return c
