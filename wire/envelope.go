@@ -66,7 +66,7 @@ func Decode(body []byte, maxBody int) (Envelope, error) {
 		maxBody = DefaultMaxBody
 	}
 	if len(body) > maxBody {
-		env.Sender, env.MessageID = sniffHeader(body[:min(len(body), 4096)])
+		env.Sender, env.MessageID = sniffHeader(body)
 		return env, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(body), maxBody)
 	}
 	var raw rawEnvelope
@@ -138,38 +138,25 @@ func joinProblems(p []string) string {
 	return b.String()
 }
 
-// sniffHeader reads sender and message_id from the start of an oversized body, when
-// Python's key order puts them there; it never fails.
-func sniffHeader(prefix []byte) (sender, id string) {
-	dec := json.NewDecoder(bytes.NewReader(prefix))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", ""
-	}
-	for dec.More() {
-		k, err := dec.Token()
+// sniffHeader reads sender and message_id of a body refused for its size, so that its
+// sender can be told; a linear scan that builds nothing but the two strings.
+func sniffHeader(body []byte) (sender, id string) {
+	_ = splitObject(body, func(key string, v []byte) {
+		if len(v) == 0 || v[0] != '"' {
+			return
+		}
+		sc := scanner{b: v}
+		s, err := sc.str()
 		if err != nil {
-			return sender, id
+			return
 		}
-		key, _ := k.(string)
 		switch key {
-		case "sender", "message_id", "reciever":
-			v, err := dec.Token()
-			if err != nil {
-				return sender, id
-			}
-			s, _ := v.(string)
-			if key == "sender" {
-				sender = s
-			} else if key == "message_id" {
-				id = s
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return sender, id
-			}
+		case "sender":
+			sender = s
+		case "message_id":
+			id = s
 		}
-	}
+	})
 	return sender, id
 }
 
