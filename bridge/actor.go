@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/at-technology/atqueue/supervision"
 	"sync"
 	"time"
 
@@ -83,6 +84,8 @@ func (b *bridgeActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		b.ctx, b.cancel = context.WithCancel(context.Background())
+	case *supervision.InjectedFailure:
+		panic(m)
 	case *Publish:
 		if ex, ok := b.t.(Expirer); ok && m.Expiration > 0 {
 			ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, m.Done)

@@ -3,6 +3,7 @@ package component
 import (
 	"context"
 	"fmt"
+	"github.com/at-technology/atqueue/supervision"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
@@ -31,6 +32,8 @@ func (a *componentActor) Receive(c actor.Context) {
 				panic(fmt.Sprintf("component %s: start hook: %v", h.def.name, err))
 			}
 		}
+	case *supervision.InjectedFailure:
+		panic(m)
 	case *bridge.Delivery:
 		h.dispatch(m)
 	case *methodPanicked:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/at-technology/atqueue/supervision"
 	"io"
 	"log/slog"
 	"strings"
@@ -131,6 +132,8 @@ func (r *registryActor) Receive(c actor.Context) {
 			r.open(c, wire.RegistrySession)
 		}
 		r.schedule(c)
+	case *supervision.InjectedFailure:
+		panic(m)
 	case *tick:
 		r.probeAll(c)
 		r.schedule(c)
