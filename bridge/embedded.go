@@ -30,6 +30,19 @@ type memMessage struct {
 	headers     wire.Headers
 	redelivered bool
 	expires     time.Time // zero: never
+	// rejected lists the consumers that nacked it with requeue: it is not offered to
+	// them again, so a consumer that gives back what is not its own (a registrant on the
+	// shared registry queue) does not spin on it, and what stands behind it still flows.
+	rejected []*memConsumer
+}
+
+func (m *memMessage) rejectedBy(c *memConsumer) bool {
+	for _, r := range m.rejected {
+		if r == c {
+			return true
+		}
+	}
+	return false
 }
 
 type memConsumer struct {
@@ -180,28 +193,40 @@ func (q *memQueue) take() (*memConsumer, uint64, memMessage, bool) {
 	if len(q.ready) == 0 || len(q.consumers) == 0 {
 		return nil, 0, memMessage{}, false
 	}
-	// Like RabbitMQ, expired messages are dropped when they reach the head of the queue.
-	for len(q.ready) > 0 && !q.ready[0].expires.IsZero() && time.Now().After(q.ready[0].expires) {
-		q.ready[0] = memMessage{}
-		q.ready = q.ready[1:]
-	}
-	if len(q.ready) == 0 {
-		return nil, 0, memMessage{}, false
-	}
+	now := time.Now()
 	for i := 0; i < len(q.consumers); i++ {
 		c := q.consumers[(q.next+i)%len(q.consumers)]
 		if len(c.unacked) >= c.prefetch {
 			continue
 		}
-		q.next = (q.next + i + 1) % len(q.consumers)
-		m := q.ready[0]
-		q.ready[0] = memMessage{}
-		q.ready = q.ready[1:]
-		q.tag++
-		c.unacked[q.tag] = m
-		return c, q.tag, m, true
+		for j := 0; j < len(q.ready); j++ {
+			m := q.ready[j]
+			if !m.expires.IsZero() && now.After(m.expires) {
+				q.remove(j)
+				j--
+				continue
+			}
+			if m.rejectedBy(c) {
+				continue
+			}
+			q.remove(j)
+			q.next = (q.next + i + 1) % len(q.consumers)
+			q.tag++
+			c.unacked[q.tag] = m
+			return c, q.tag, m, true
+		}
 	}
 	return nil, 0, memMessage{}, false
+}
+
+// remove drops ready[j]; the head, by far the common case, in constant time.
+func (q *memQueue) remove(j int) {
+	if j == 0 {
+		q.ready[0] = memMessage{}
+		q.ready = q.ready[1:]
+		return
+	}
+	q.ready = slices.Delete(q.ready, j, j+1)
 }
 
 type memAcker struct {
@@ -222,6 +247,7 @@ func (a *memAcker) settle(requeue bool) error {
 		delete(a.c.unacked, a.tag)
 		if requeue {
 			m.redelivered = true
+			m.rejected = append(slices.Clip(m.rejected), a.c)
 			q.ready = append([]memMessage{m}, q.ready...)
 		}
 	}

@@ -65,13 +65,11 @@ func TestEmbeddedSemantics(t *testing.T) {
 	}
 	_ = d1.Ack()
 	d3 := next(t, ch)
-	// Nack with requeue: delivered again, marked redelivered, before what follows.
+	// Nack with requeue: back in the queue, marked redelivered, and not offered to the
+	// consumer that gave it back.
 	_ = d2.Nack(true)
-	again := next(t, ch)
-	if string(again.Body) != "2" || !again.Redelivered {
-		t.Fatalf("requeued: %s redelivered=%v", again.Body, again.Redelivered)
-	}
-	if e.Depth(q) != 0 {
+	none(t, ch)
+	if e.Depth(q) != 1 {
 		t.Fatalf("depth %d", e.Depth(q))
 	}
 	// Cancel requeues the unacknowledged ones and delivers nothing afterwards.
@@ -83,8 +81,18 @@ func TestEmbeddedSemantics(t *testing.T) {
 	if e.Depth(q) != 3 {
 		t.Fatalf("after cancel depth = %d, want 3 (two requeued, one new)", e.Depth(q))
 	}
+	deliver2, ch2 := collect(10)
+	if _, err := e.Consume(ctx, q, 10, deliver2); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"3", "2", "4"} {
+		d := next(t, ch2)
+		if string(d.Body) != want || d.Redelivered != (want != "4") {
+			t.Fatalf("got %s redelivered=%v, want %s", d.Body, d.Redelivered, want)
+		}
+	}
 	_ = d3.Ack() // settling after cancel is ignored
-	if n, _ := e.Consumers(ctx, q); n != 0 {
+	if n, _ := e.Consumers(ctx, q); n != 1 {
 		t.Fatalf("consumers = %d", n)
 	}
 }
@@ -111,5 +119,45 @@ func TestEmbeddedExpirationAndErrors(t *testing.T) {
 	_ = e.Close()
 	if err := e.DeclareSession(ctx, "t"); !errors.Is(err, bridge.ErrClosed) {
 		t.Fatalf("after close: %v", err)
+	}
+}
+
+// A consumer that gives a message back is not offered it again, and what stands behind
+// it still reaches it (a registrant skipping another component's answer).
+func TestEmbeddedNackedMessageDoesNotSpin(t *testing.T) {
+	e := bridge.NewEmbedded()
+	ctx := context.Background()
+	_ = e.DeclareSession(ctx, "s")
+	q := wire.RecieveQueue("s")
+	e.Publish(q, []byte("not mine"), nil, nil)
+	e.Publish(q, []byte("mine"), nil, nil)
+	var offers int
+	got := make(chan string, 4)
+	sub, err := e.Consume(ctx, q, 1, func(d *bridge.Delivery) {
+		offers++
+		if string(d.Body) != "mine" {
+			_ = d.Nack(true)
+			return
+		}
+		_ = d.Ack()
+		got <- string(d.Body)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "mine" {
+		t.Fatal(s)
+	}
+	_ = sub.Cancel()
+	if offers != 2 {
+		t.Fatalf("offered %d times, want 2", offers)
+	}
+	// Another consumer still gets the message the first gave back.
+	deliver, ch := collect(2)
+	if _, err := e.Consume(ctx, q, 1, deliver); err != nil {
+		t.Fatal(err)
+	}
+	if d := next(t, ch); string(d.Body) != "not mine" || !d.Redelivered {
+		t.Fatalf("got %s", d.Body)
 	}
 }
