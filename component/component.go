@@ -29,6 +29,7 @@ type Component struct {
 	prefetch        int
 	maxBody         int
 	dedupeWindow    int
+	registryCheck   time.Duration
 	checkConfigured func(ctx context.Context, token string) (bool, error)
 	configure       func(ctx context.Context, config json.RawMessage, token string) (any, error)
 	onStart         func(ctx context.Context) error
@@ -61,6 +62,14 @@ func WithMaxBody(n int) Option { return func(c *Component) { c.maxBody = n } }
 // again is answered from memory instead of executed twice (default 4096; 0 turns it off).
 func WithDedupeWindow(n int) Option { return func(c *Component) { c.dedupeWindow = n } }
 
+// WithRegistryCheck sets how often the component asks the registry whether it is still
+// registered (default 5s; 0 turns it off). When the registry has forgotten it (a registry
+// restarted without its state) or does not answer, the component registers again, on the
+// same session.
+func WithRegistryCheck(every time.Duration) Option {
+	return func(c *Component) { c.registryCheck = every }
+}
+
 // OnCheckConfigured overrides the answer to check_configured (default true).
 func OnCheckConfigured(f func(ctx context.Context, token string) (bool, error)) Option {
 	return func(c *Component) { c.checkConfigured = f }
@@ -85,6 +94,7 @@ func New(name string, opts ...Option) *Component {
 		registerTimeout: 10 * time.Second,
 		maxBody:         wire.DefaultMaxBody,
 		dedupeWindow:    4096,
+		registryCheck:   5 * time.Second,
 	}
 	if name == "" || name == wire.RegistryName {
 		c.errs = append(c.errs, fmt.Errorf("%w: the name %q cannot be used", ErrInvalidDefinition, name))
@@ -130,7 +140,8 @@ func Description(text string) MethodOption { return func(m *method) { m.descript
 func Authorized() MethodOption { return func(m *method) { m.authorized = true } }
 
 // AllowExtra accepts arguments that the argument struct does not declare (Python's
-// **kwargs); they are dropped before the method runs.
+// **kwargs). They stay in the JSON the argument struct is decoded from, so a field with a
+// custom UnmarshalJSON (or a json.RawMessage-typed struct) can read them.
 func AllowExtra() MethodOption { return func(m *method) { m.allowExtra = true } }
 
 // Method adds a typed method. A is a struct whose exported fields are the named arguments
@@ -175,12 +186,12 @@ func (m *method) derive(args, result reflect.Type) error {
 	}
 	for _, in := range inputs {
 		if in.Name == wire.AuthTokenHeader && m.authorized {
-			m.hasToken = true
+			m.hasToken = true // validated, but hidden from the registered inputs
 			continue
 		}
 		m.inputs = append(m.inputs, in)
 	}
-	if m.validator, err = schema.Compile(m.inputs, m.allowExtra); err != nil {
+	if m.validator, err = schema.Compile(inputs, m.allowExtra); err != nil {
 		return err
 	}
 	if result == reflect.TypeFor[any]() {

@@ -328,7 +328,7 @@ func TestBuiltinsAndRegistryServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"broker":{"session_id":"3b77ae37-4633-3abc-8d5f-e38581de1aba","alive":true},"component":{"name":"IntSummator","description":null,"methods":{"int_sum":{"name":"int_sum","description":null,"inputs":{"a":{"name":"a","required":true,"schema":{"title":"A","type":"integer"},"strict_validation":false,"description":null},"b":{"name":"b","required":true,"schema":{"title":"B","type":"integer"},"strict_validation":false,"description":null}},"output":{"schema":{"title":"Result","type":"integer"},"strict_validation":false,"description":null}}`
+	want := `{"broker":{"session_id":"3b77ae37-4633-3abc-8d5f-e38581de1aba"},"component":{"name":"IntSummator","description":null,"methods":{"int_sum":{"name":"int_sum","description":null,"inputs":{"a":{"name":"a","required":true,"schema":{"title":"A","type":"integer"},"strict_validation":false,"description":null},"b":{"name":"b","required":true,"schema":{"title":"B","type":"integer"},"strict_validation":false,"description":null}},"output":{"schema":{"title":"Result","type":"integer"},"strict_validation":false,"description":null}}`
 	if compact := compactJSON(t, raw); !strings.HasPrefix(compact, want) {
 		t.Fatalf("inspect:\n got %s\nwant %s...", compact, want)
 	}

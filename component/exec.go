@@ -47,22 +47,20 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, headerToken strin
 			return fail(fmt.Sprintf(`Component "%s" could not read the arguments of message "%s": %v`, name, env.MessageID, err), methodName)
 		}
 	}
+	// Authorized methods (spec §7.1 step 3): the header token is passed as the auth_token
+	// argument unless the arguments carry one. A method that declares auth_token gets it
+	// validated like any argument (missing: "field required", as in Python); for one that
+	// does not, a missing token is a NotAuthorizedMethodException after validation.
 	var token string
+	tokenOK := false
 	if m.authorized {
-		argToken, inArgs := args[wire.AuthTokenHeader].(string)
-		switch {
-		case inArgs:
-			token = argToken
-		case hasHeader:
-			token = headerToken
-		default:
-			return wire.ErrorsMessage(wire.Exception(
-				fmt.Sprintf("Missing auth_token argument to execute method %s.%s", name, methodName),
-				NotAuthorizedMethodException, h.sid, name, env.MessageID, env.Message,
-				wire.Field{Key: "method", Value: nil}))
+		if _, inArgs := args[wire.AuthTokenHeader]; !inArgs && hasHeader {
+			args[wire.AuthTokenHeader] = headerToken
 		}
-		delete(args, wire.AuthTokenHeader)
-		ctx = context.WithValue(ctx, tokenKey{}, token)
+		if !m.hasToken {
+			token, tokenOK = args[wire.AuthTokenHeader].(string)
+			delete(args, wire.AuthTokenHeader)
+		}
 	}
 	valid, err := m.validator.Validate(args)
 	if err != nil {
@@ -73,8 +71,17 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, headerToken strin
 		return wire.ErrorsMessage(wire.Exception(verr.PydanticJSON(), MethodArgumentSchemaException, h.sid, name,
 			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: verr.Argument()}))
 	}
-	if m.hasToken {
-		valid[wire.AuthTokenHeader] = token
+	if m.authorized {
+		if m.hasToken {
+			token, tokenOK = valid[wire.AuthTokenHeader].(string)
+		}
+		if !tokenOK && !m.hasToken {
+			return wire.ErrorsMessage(wire.Exception(
+				fmt.Sprintf("Missing auth_token argument to execute method %s.%s", name, methodName),
+				NotAuthorizedMethodException, h.sid, name, env.MessageID, env.Message,
+				wire.Field{Key: "method", Value: nil}))
+		}
+		ctx = context.WithValue(ctx, tokenKey{}, token)
 	}
 	encoded, err := json.Marshal(valid)
 	if err != nil {

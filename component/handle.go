@@ -37,6 +37,7 @@ type Handle struct {
 	stopErr  error
 	done     chan struct{} // closed when the actor has stopped for good
 
+	instance   string          // this run's id, sent with register and unregister
 	baseCtx    context.Context // parent of every method's context; cancelled at shutdown
 	cancelBase context.CancelFunc
 }
@@ -318,7 +319,7 @@ func (h *Handle) shutdown(c actor.Context) {
 	env := wire.Envelope{Sender: h.def.name, Reciever: wire.RegistryName,
 		Message: json.RawMessage(`{"type": "unregister"}`), MessageID: wire.NewID()}
 	if body, err := env.Marshal(); err == nil {
-		c.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body})
+		c.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: wire.Headers{instanceHeader: h.instance}})
 	}
 	if h.sub != nil {
 		c.Send(h.brPID, &bridge.Release{Sub: h.sub})

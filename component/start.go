@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
@@ -60,7 +61,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	h := &Handle{
 		def: def, sid: sid, root: rt.Root, brPID: rt.Bridge, log: log,
 		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job), seen: newSeen(def.dedupeWindow),
-		baseCtx: base, cancelBase: cancelBase,
+		baseCtx: base, cancelBase: cancelBase, instance: instance,
 	}
 	notify := func(ev supervision.Event) {
 		switch ev.Directive {
@@ -95,7 +96,52 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		return nil, fmt.Errorf("%w: consuming the queue of %s: %v", ErrRegistration, def.name, err)
 	}
 	log.Info("component registered", "component", def.name, "session", sid)
+	if def.registryCheck > 0 {
+		h.workers.Add(1)
+		go h.watchRegistration(rt)
+	}
 	return h, nil
+}
+
+// watchRegistration asks the registry, every registryCheck, whether it still knows this
+// component, and registers again when it does not (or does not answer: a registry that
+// lost its directory does not consume this component's queue at all). It ends when the
+// component stops.
+func (h *Handle) watchRegistration(rt Runtime) {
+	defer h.workers.Done()
+	every := h.def.registryCheck
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.baseCtx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(h.baseCtx, every)
+		ok, err := h.CheckRegistered(ctx, h.def.name)
+		cancel()
+		if h.baseCtx.Err() != nil {
+			return
+		}
+		if err == nil && ok {
+			t.Reset(every)
+			continue
+		}
+		h.log.Warn("the registry does not know this component; registering again", "component", h.def.name, "err", err)
+		rctx, rcancel := context.WithTimeout(h.baseCtx, h.def.registerTimeout)
+		sid, err := register(rctx, rt, h.def, h.instance, h.log)
+		rcancel()
+		switch {
+		case err != nil:
+			h.log.Error("registering again failed", "component", h.def.name, "err", err)
+		case sid != h.sid:
+			h.log.Error("the registry gave another session; keeping the old one", "component", h.def.name, "session", sid)
+		default:
+			h.log.Info("registered again", "component", h.def.name, "session", sid)
+		}
+		t.Reset(every)
+	}
 }
 
 // register runs the registration exchange of spec §5.1 on the registry's session. Unlike

@@ -44,13 +44,13 @@ func TestDeadComponentFailsFast(t *testing.T) {
 			var rec struct {
 				Broker struct {
 					SessionID string `json:"session_id"`
-					Alive     bool   `json:"alive"`
+					Alive     *bool  `json:"alive"`
 				} `json:"broker"`
 			}
 			if json.Unmarshal(raw, &rec) != nil || rec.Broker.SessionID != wire.SessionID("Ghost") {
 				t.Fatalf("inspect: %s", raw)
 			}
-			if !rec.Broker.Alive {
+			if rec.Broker.Alive != nil && !*rec.Broker.Alive {
 				break
 			}
 		} else if !errors.Is(err, component.ErrUnknownComponent) {

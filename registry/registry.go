@@ -443,11 +443,14 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		r.answer(c, reply, inspectSender, env.Sender, env.MessageID, all, nil, d)
 	case wire.TypeUnregister:
 		e := st.byName[env.Sender]
+		// Only the registration it belongs to is removed: an unregister that waited in the
+		// queue while no registry ran must not remove a later registration of the name.
+		inst, _ := d.Headers[InstanceHeader].(string)
 		// Settled before the consumer is released: releasing requeues what is unacked,
 		// and this request must not come back to unregister a later registration.
 		_ = d.Ack()
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil}}, nil, nil)
-		if e != nil && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil && inst == e.instance}}, nil, nil)
+		if e != nil && inst == e.instance && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
 			st.cfg.log.Info("unregistered", "component", e.name)
 			if e.sub != nil {
 				c.Send(st.bridge, &bridge.Release{Sub: e.sub})
@@ -460,11 +463,16 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 	}
 }
 
-// inspection is a directory record as inspect answers show it. The broker object carries
-// "alive" besides the session id; Python readers take only session_id from it.
+// inspection is a directory record as inspect answers show it. For a component known to
+// be dead the broker object also carries "alive": false (Python readers take only
+// session_id from it); for a live one it is exactly Python's {"session_id"}.
 func (r *registryActor) inspection(e *entry) wire.Object {
+	broker := wire.Object{{Key: "session_id", Value: e.sid}}
+	if e.dead(time.Now(), r.st.cfg.deadAfter) {
+		broker = append(broker, wire.Field{Key: "alive", Value: false})
+	}
 	return wire.Object{
-		{Key: "broker", Value: wire.Object{{Key: "session_id", Value: e.sid}, {Key: "alive", Value: !e.dead(time.Now(), r.st.cfg.deadAfter)}}},
+		{Key: "broker", Value: broker},
 		{Key: "component", Value: json.RawMessage(e.desc)},
 	}
 }

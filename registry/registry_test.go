@@ -66,3 +66,51 @@ func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 		t.Fatalf("check_registered after restart: %v %v", ok, err)
 	}
 }
+
+// An unregister that waited in a component's queue while no registry ran does not remove
+// the component's next registration.
+func TestStaleUnregisterIsIgnored(t *testing.T) {
+	sys, err := actors.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := sys.StartRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	newSum := func() *component.Component {
+		c := component.New("IntSummator", component.WithRegistryCheck(20*time.Millisecond))
+		component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+		return c
+	}
+	first, err := sys.Spawn(ctx, newSum())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without a state file the new registry forgets Caller; Caller notices and registers again.
+	caller, err := sys.Spawn(ctx, component.New("Caller", component.WithRegistryCheck(20*time.Millisecond)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.StopRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(ctx); err != nil { // its unregister waits in send-<sid>
+		t.Fatal(err)
+	}
+	if _, err := sys.StartRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Spawn(ctx, newSum()); err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{4, 4}, &sum); err != nil || sum != 8 {
+		t.Fatalf("after the stale unregister: %d %v", sum, err)
+	}
+	if ok, err := caller.CheckRegistered(ctx, "IntSummator"); err != nil || !ok {
+		t.Fatalf("registered = %v, %v", ok, err)
+	}
+}
