@@ -1,0 +1,55 @@
+package amqpbridge
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Option configures Dial.
+type Option func(*options)
+
+type options struct {
+	heartbeat      time.Duration
+	logger         *slog.Logger
+	confirmTimeout time.Duration
+	name           string
+}
+
+func defaultOptions() options {
+	return options{
+		heartbeat:      10 * time.Second,
+		logger:         slog.Default(),
+		confirmTimeout: 30 * time.Second,
+	}
+}
+
+// WithHeartbeat sets the AMQP heartbeat interval the client proposes (default 10s); the
+// broker may lower it. A heartbeat query parameter in the URL takes precedence.
+func WithHeartbeat(d time.Duration) Option {
+	return func(o *options) { o.heartbeat = d }
+}
+
+// WithLogger sets where the transport reports connection events (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithConfirmTimeout bounds how long a publish may wait, from the Publish call, for the
+// broker's confirm before its done is called with ErrConfirmTimeout (default 30s).
+func WithConfirmTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.confirmTimeout = d
+		}
+	}
+}
+
+// WithConnectionName sets the connection_name client property, shown by
+// `rabbitmqctl list_connections client_properties` (default "atq-<8 random hex digits>").
+func WithConnectionName(name string) Option {
+	return func(o *options) { o.name = name }
+}

@@ -1,0 +1,270 @@
+package amqpbridge
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/wire"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// outgoing is a message accepted by Publish.
+type outgoing struct {
+	queue    string
+	body     []byte
+	headers  wire.Headers
+	done     func(error)
+	deadline time.Time // for the confirm, from the Publish call
+	expires  string    // AMQP expiration property (milliseconds), "" for none
+}
+
+// inflight is a message handed to the broker, waiting for its confirm.
+type inflight struct {
+	m  *outgoing
+	dc *amqp.DeferredConfirmation
+}
+
+// Publish queues body for queue on the default exchange and returns at once. done (may be
+// nil) is called exactly once, from a transport goroutine: nil when the broker confirmed the
+// message; ErrNacked, ErrConfirmTimeout, bridge.ErrConnectionLost or bridge.ErrClosed
+// otherwise (or the reason the headers cannot be encoded). done must not block. body and h
+// must not be modified after the call. Messages are transient (delivery mode 1) and carry no
+// properties but the headers.
+func (t *Transport) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
+	t.PublishExpiring(queue, body, h, 0, done)
+}
+
+// PublishExpiring is Publish with the AMQP expiration property: when ttl is positive the
+// broker drops the message if it has not been delivered within ttl (rounded up to a
+// millisecond).
+func (t *Transport) PublishExpiring(queue string, body []byte, h wire.Headers, ttl time.Duration, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
+	m := &outgoing{queue: queue, body: body, headers: h, done: done, deadline: time.Now().Add(t.opts.confirmTimeout)}
+	if ttl > 0 {
+		m.expires = strconv.FormatInt(int64((ttl+time.Millisecond-1)/time.Millisecond), 10)
+	}
+	t.mu.Lock()
+	var err error
+	switch {
+	case t.closed:
+		err = bridge.ErrClosed
+	default:
+		err = t.link.err()
+	}
+	if err == nil {
+		t.pending = append(t.pending, m)
+	}
+	t.mu.Unlock()
+	if err != nil {
+		done(err)
+		return
+	}
+	select {
+	case t.pubSignal <- struct{}{}:
+	default:
+	}
+}
+
+// takePending hands the queued messages to the publisher.
+func (t *Transport) takePending() []*outgoing {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.pending
+	t.pending = nil
+	return p
+}
+
+// publisher is the only goroutine that publishes on l.pubCh. It publishes without waiting
+// for confirms and hands each deferred confirmation to the confirmer, in order.
+func (t *Transport) publisher(l *link) {
+	defer t.wg.Done()
+	defer close(l.pubDone)
+	for {
+		select {
+		case <-t.pubSignal:
+		case <-l.down:
+			fail(t.takePending(), l.lossErr)
+			return
+		case <-t.closing:
+			fail(t.takePending(), bridge.ErrClosed)
+			return
+		}
+		batch := t.takePending()
+		for i, m := range batch {
+			if err := t.stopped(l); err != nil {
+				fail(batch[i:], err)
+				break
+			}
+			if time.Now().After(m.deadline) {
+				m.done(fmt.Errorf("%w: %s waited %v in the publish queue", ErrConfirmTimeout, m.queue, t.opts.confirmTimeout))
+				continue
+			}
+			headers := table(m.headers)
+			if err := headers.Validate(); err != nil {
+				m.done(fmt.Errorf("publishing to %s: headers: %w", m.queue, err))
+				continue
+			}
+			dc, err := l.pubCh.PublishWithDeferredConfirm("", m.queue, false, false, amqp.Publishing{
+				Headers:      headers,
+				DeliveryMode: amqp.Transient,
+				Expiration:   m.expires,
+				Body:         m.body,
+			})
+			if err != nil {
+				// With valid headers only a broken channel or connection fails a publish.
+				t.publishFailed(l, err)
+				fail(batch[i:], l.lossErr)
+				break
+			}
+			l.push(inflight{m: m, dc: dc})
+		}
+	}
+}
+
+// publishFailed takes l down after a failed publish. amqp091 shuts the connection down
+// on write errors and the watcher then records the broker's reason, which says more, so
+// it waits for that first.
+func (t *Transport) publishFailed(l *link, err error) {
+	grace := time.NewTimer(time.Second)
+	defer grace.Stop()
+	select {
+	case <-l.down:
+		return
+	case <-grace.C:
+	}
+	t.linkDown(l, fmt.Errorf("publish failed: %w", err))
+	_ = l.conn.CloseDeadline(time.Now().Add(closeTimeout))
+}
+
+// stopped reports why the publisher must stop, or nil.
+func (t *Transport) stopped(l *link) error {
+	select {
+	case <-t.closing:
+		return bridge.ErrClosed
+	default:
+		return l.err()
+	}
+}
+
+func fail(ms []*outgoing, err error) {
+	for _, m := range ms {
+		m.done(err)
+	}
+}
+
+func (l *link) push(f inflight) {
+	l.mu.Lock()
+	l.inflight = append(l.inflight, f)
+	l.mu.Unlock()
+	select {
+	case l.flSignal <- struct{}{}:
+	default:
+	}
+}
+
+// takeInflight waits for published messages; ok is false once the publisher has exited
+// and everything it published has been taken.
+func (l *link) takeInflight() (batch []inflight, ok bool) {
+	for {
+		l.mu.Lock()
+		batch, l.inflight = l.inflight, nil
+		l.mu.Unlock()
+		if len(batch) > 0 {
+			return batch, true
+		}
+		select {
+		case <-l.flSignal:
+		case <-l.pubDone:
+			l.mu.Lock()
+			batch, l.inflight = l.inflight, nil
+			l.mu.Unlock()
+			return batch, len(batch) > 0
+		}
+	}
+}
+
+// confirmer settles published messages in publish order: ack → done(nil); nack →
+// ErrNacked; no confirm by the deadline → ErrConfirmTimeout; channel gone → the link's
+// loss error. Deferred confirmations of a closed channel resolve as not acked, so it never
+// waits past a deadline or a lost connection.
+func (t *Transport) confirmer(l *link) {
+	defer t.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		batch, ok := l.takeInflight()
+		if !ok {
+			return
+		}
+		for _, f := range batch {
+			if !resolved(f.dc) {
+				timer.Reset(time.Until(f.m.deadline))
+				select {
+				case <-f.dc.Done():
+					timer.Stop()
+				case <-timer.C:
+					f.m.done(fmt.Errorf("%w: %s not confirmed within %v", ErrConfirmTimeout, f.m.queue, t.opts.confirmTimeout))
+					continue
+				}
+			}
+			switch {
+			case f.dc.Acked():
+				f.m.done(nil)
+			case l.pubCh.IsClosed() || l.conn.IsClosed():
+				<-l.down
+				f.m.done(l.lossErr)
+			default:
+				f.m.done(fmt.Errorf("%w: %s", ErrNacked, f.m.queue))
+			}
+		}
+	}
+}
+
+func resolved(dc *amqp.DeferredConfirmation) bool {
+	select {
+	case <-dc.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// table converts headers for amqp091, which accepts only amqp.Table for nested tables.
+// Flat headers are passed without copying.
+func table(h wire.Headers) amqp.Table {
+	if h == nil {
+		return nil
+	}
+	for _, v := range h {
+		switch v.(type) {
+		case wire.Headers, map[string]any, []any:
+			t := make(amqp.Table, len(h))
+			for k, v := range h {
+				t[k] = field(v)
+			}
+			return t
+		}
+	}
+	return amqp.Table(h)
+}
+
+func field(v any) any {
+	switch x := v.(type) {
+	case wire.Headers:
+		return table(x)
+	case map[string]any:
+		return table(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = field(e)
+		}
+		return out
+	default:
+		return v
+	}
+}

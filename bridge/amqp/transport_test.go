@@ -1,0 +1,558 @@
+package amqpbridge_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/at-technology/atqueue/bridge"
+	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
+	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/wire"
+)
+
+func TestDeclareSession(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+
+	sid := wire.SessionID("declare-test")
+	for i := 0; i < 2; i++ {
+		if err := tr.DeclareSession(ctx, sid); err != nil {
+			t.Fatalf("DeclareSession #%d: %v", i+1, err)
+		}
+	}
+
+	// A queue left with other flags fails the declare (and closes the declare channel);
+	// the next declare must work all the same.
+	clash := wire.SessionID("clash")
+	raw := rawChannel(t, url)
+	if _, err := raw.QueueDeclare(wire.SendQueue(clash), false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := tr.DeclareSession(ctx, clash)
+	if err == nil || !strings.Contains(err.Error(), "PRECONDITION_FAILED") || !strings.Contains(err.Error(), wire.SendQueue(clash)) {
+		t.Fatalf("DeclareSession over a non-durable queue: err = %v, want PRECONDITION_FAILED naming the queue", err)
+	}
+	after := wire.SessionID("after-clash")
+	if err := tr.DeclareSession(ctx, after); err != nil {
+		t.Fatalf("DeclareSession after a failed one: %v", err)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := tr.DeclareSession(cancelled, sid); !errors.Is(err, context.Canceled) {
+		t.Errorf("DeclareSession with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	if _, err := tr.Consume(cancelled, wire.SendQueue(sid), 0, func(*bridge.Delivery) {}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Consume with a cancelled ctx: %v, want context.Canceled", err)
+	}
+
+	_, err = tr.Consume(ctx, "no-such-queue", 1, func(*bridge.Delivery) {})
+	if !errors.Is(err, bridge.ErrNoQueue) {
+		t.Fatalf("Consume of a missing queue: err = %v, want bridge.ErrNoQueue", err)
+	}
+	if _, err := tr.Consumers(ctx, "no-such-queue"); !errors.Is(err, bridge.ErrNoQueue) {
+		t.Fatalf("Consumers of a missing queue: err = %v, want bridge.ErrNoQueue", err)
+	}
+	consumers := func(want int) {
+		t.Helper()
+		if n, err := tr.Consumers(ctx, wire.RecieveQueue(sid)); err != nil || n != want {
+			t.Fatalf("Consumers = %d, %v; want %d", n, err, want)
+		}
+	}
+	consumers(0)
+	sub, err := tr.Consume(ctx, wire.RecieveQueue(sid), 1, func(*bridge.Delivery) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers(1)
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	consumers(0)
+
+	out := rabbittest.Ctl(t, "list_queues", "-p", vhostOf(t, url), "--no-table-headers", "name", "durable", "auto_delete", "exclusive", "arguments")
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		name, rest, _ := strings.Cut(line, "\t")
+		got[name] = rest
+	}
+	for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid), wire.SendQueue(after), wire.RecieveQueue(after)} {
+		if got[q] != "true\tfalse\tfalse\t[]" {
+			t.Errorf("queue %s: durable/auto_delete/exclusive/arguments = %q, want true, false, false, []\n%s", q, got[q], out)
+		}
+	}
+}
+
+func TestPublishConsumeRoundTrip(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("round-trip")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	queue := wire.SendQueue(sid)
+
+	msgs := []struct {
+		body    []byte
+		headers wire.Headers
+	}{
+		{[]byte(`{"sender": "a", "message": {"x": 1}}`), wire.Headers{"auth_token": "tok-1"}},
+		{[]byte("void token"), wire.Headers{"auth_token": nil}},
+		{[]byte("no headers"), nil},
+		{[]byte("utf8 ✓ and bytes \x00\xff"), wire.Headers{"auth_token": []byte("bytes-token"), "n": int32(7)}},
+	}
+	dones := newDoneCounter(len(msgs))
+	for i, m := range msgs {
+		tr.Publish(queue, m.body, m.headers, dones.done(i))
+	}
+	dones.wait(t, 10*time.Second)
+	for i, err := range dones.errs {
+		t.Errorf("publish %d: done(%v), want nil", i, err)
+	}
+
+	in := newInbox()
+	sub, err := tr.Consume(ctx, queue, 0, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Cancel()
+	for i, m := range msgs {
+		d := in.next(t)
+		if d.Queue != queue || string(d.Body) != string(m.body) || d.Redelivered {
+			t.Errorf("delivery %d: queue %q body %q redelivered %v, want %q %q false", i, d.Queue, d.Body, d.Redelivered, queue, m.body)
+		}
+		if len(m.headers) == 0 {
+			if len(d.Headers) != 0 {
+				t.Errorf("delivery %d: headers %v, want none", i, d.Headers)
+			}
+		} else if !reflect.DeepEqual(d.Headers, m.headers) {
+			t.Errorf("delivery %d: headers %#v, want %#v", i, d.Headers, m.headers)
+		}
+		if err := d.Ack(); err != nil {
+			t.Errorf("ack %d: %v", i, err)
+		}
+	}
+	if tok, ok := wire.Headers(msgs[0].headers).AuthToken(); !ok || tok != "tok-1" {
+		t.Errorf("AuthToken of a string header = %q, %v", tok, ok)
+	}
+
+	// Headers amqp091 cannot encode fail that publish alone.
+	errc := make(chan error, 1)
+	tr.Publish(queue, []byte("bad"), wire.Headers{"x": struct{}{}}, func(err error) { errc <- err })
+	if err := <-errc; err == nil || errors.Is(err, bridge.ErrConnectionLost) || !strings.Contains(err.Error(), "headers") {
+		t.Errorf("publish with an unencodable header: done(%v), want a headers error", err)
+	}
+
+	// What the broker stores: transient, no content type, headers as sent.
+	other := wire.RecieveQueue(sid)
+	publishWait(t, tr, other, []byte("props"), wire.Headers{"auth_token": "t"})
+	raw := rawChannel(t, url)
+	d, ok, err := raw.Get(other, true)
+	if err != nil || !ok {
+		t.Fatalf("raw get: ok %v err %v", ok, err)
+	}
+	if d.DeliveryMode != 1 || d.ContentType != "" || d.ContentEncoding != "" || d.Exchange != "" || d.RoutingKey != other {
+		t.Errorf("stored message: delivery mode %d, content type %q, encoding %q, exchange %q, routing key %q; want 1, \"\", \"\", \"\", %q",
+			d.DeliveryMode, d.ContentType, d.ContentEncoding, d.Exchange, d.RoutingKey, other)
+	}
+	if d.Headers["auth_token"] != "t" || d.Expiration != "" {
+		t.Errorf("stored headers %v, expiration %q; want auth_token t and no expiration", d.Headers, d.Expiration)
+	}
+
+	// PublishExpiring: the broker carries the expiration and drops the message in time.
+	dones = newDoneCounter(2)
+	tr.PublishExpiring(other, []byte("keeps a minute"), nil, 59*time.Second+time.Microsecond, dones.done(0))
+	tr.PublishExpiring(other, []byte("expires"), nil, 50*time.Millisecond, dones.done(1))
+	dones.wait(t, 10*time.Second)
+	d, ok, err = raw.Get(other, true)
+	if err != nil || !ok || d.Expiration != "59001" {
+		t.Fatalf("raw get of an expiring message: ok %v err %v expiration %q, want 59001", ok, err, d.Expiration)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if d, ok, err := raw.Get(other, true); err != nil || ok {
+		t.Errorf("message with a 50ms expiration still there after 150ms: ok %v err %v body %q", ok, err, d.Body)
+	}
+}
+
+func TestPrefetchBoundsUnacked(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("prefetch")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	queue := wire.RecieveQueue(sid)
+	for i := 0; i < 5; i++ {
+		publishWait(t, tr, queue, []byte(fmt.Sprint(i)), nil)
+	}
+
+	in := newInbox()
+	sub, err := tr.Consume(ctx, queue, 2, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Cancel()
+	first, second := in.next(t), in.next(t)
+	in.none(t, 300*time.Millisecond)
+	if err := first.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	third := in.next(t)
+	in.none(t, 300*time.Millisecond)
+	got := []string{string(first.Body), string(second.Body), string(third.Body)}
+	for _, d := range []*bridge.Delivery{second, third} {
+		if err := d.Ack(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		d := in.next(t)
+		got = append(got, string(d.Body))
+		_ = d.Ack()
+	}
+	if strings.Join(got, ",") != "0,1,2,3,4" {
+		t.Errorf("delivered %v, want 0..4 in order", got)
+	}
+}
+
+func TestNackRequeueAndCancel(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("nack")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	queue := wire.RecieveQueue(sid)
+	publishWait(t, tr, queue, []byte("once"), nil)
+
+	in := newInbox()
+	sub, err := tr.Consume(ctx, queue, 1, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := in.next(t)
+	if d.Redelivered {
+		t.Error("first delivery is marked redelivered")
+	}
+	if err := d.Nack(true); err != nil {
+		t.Fatal(err)
+	}
+	d = in.next(t)
+	if !d.Redelivered || string(d.Body) != "once" {
+		t.Errorf("after nack(requeue): body %q redelivered %v, want \"once\" true", d.Body, d.Redelivered)
+	}
+	// Left unacked: Cancel must requeue it.
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Cancel(); err != nil {
+		t.Fatalf("second Cancel: %v", err)
+	}
+	in.none(t, 200*time.Millisecond)
+	if err := d.Ack(); err == nil {
+		t.Error("ack after Cancel succeeded; the delivery was requeued")
+	}
+
+	in2 := newInbox()
+	sub2, err := tr.Consume(ctx, queue, 1, in2.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub2.Cancel()
+	d = in2.next(t)
+	if !d.Redelivered || string(d.Body) != "once" {
+		t.Errorf("after Cancel: body %q redelivered %v, want \"once\" true", d.Body, d.Redelivered)
+	}
+	if err := d.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	in2.none(t, 200*time.Millisecond)
+}
+
+func TestCancelStopsDeliveries(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("cancel")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	queue := wire.RecieveQueue(sid)
+	const n = 300
+	dones := newDoneCounter(n)
+	for i := 0; i < n; i++ {
+		tr.Publish(queue, []byte(fmt.Sprint(i)), nil, dones.done(i))
+	}
+	dones.wait(t, 10*time.Second)
+
+	var (
+		cancelled atomic.Bool
+		late      atomic.Int64
+		delivered atomic.Int64
+		half      = make(chan struct{})
+		halfOnce  sync.Once
+	)
+	sub, err := tr.Consume(ctx, queue, 10, func(d *bridge.Delivery) {
+		if cancelled.Load() {
+			late.Add(1)
+		}
+		if err := d.Ack(); err != nil {
+			t.Errorf("ack: %v", err)
+		}
+		if delivered.Add(1) >= n/3 {
+			halfOnce.Do(func() { close(half) })
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-half:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("only %d deliveries", delivered.Load())
+	}
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	cancelled.Store(true)
+	time.Sleep(200 * time.Millisecond)
+	if late.Load() != 0 {
+		t.Fatalf("%d deliveries after Cancel returned", late.Load())
+	}
+	got := delivered.Load()
+	if got == n {
+		t.Fatalf("all %d messages were delivered before Cancel; the test proves nothing", n)
+	}
+
+	// Everything not delivered (and acked) before Cancel is still in the queue, once.
+	in := newInbox()
+	sub2, err := tr.Consume(ctx, queue, 50, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub2.Cancel()
+	for i := got; i < n; i++ {
+		_ = in.next(t).Ack()
+	}
+	in.none(t, 200*time.Millisecond)
+}
+
+func TestPipelinedPublishes(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("pipelined")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	queue := wire.SendQueue(sid)
+	const n = 5000
+	dones := newDoneCounter(n)
+	body := []byte(`{"sender": "bench", "reciever": "x", "message": {"type": "ping"}}`)
+	h := wire.Headers{"auth_token": "tok"}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		tr.Publish(queue, body, h, dones.done(i))
+	}
+	queued := time.Since(start)
+	dones.wait(t, 30*time.Second)
+	elapsed := time.Since(start)
+	for i, err := range dones.errs {
+		t.Fatalf("publish %d: done(%v)", i, err)
+	}
+	t.Logf("%d publishes: Publish calls took %v, all confirmed after %v (%.0f/s)", n, queued, elapsed, n/elapsed.Seconds())
+
+	raw := rawChannel(t, url)
+	q, err := raw.QueueDeclarePassive(queue, true, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Messages != n {
+		t.Errorf("queue holds %d messages, want %d", q.Messages, n)
+	}
+}
+
+func TestConnectionLoss(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	name := fmt.Sprintf("atq-test-loss-%d", time.Now().UnixNano())
+	tr := dial(t, url, amqpbridge.WithConnectionName(name), amqpbridge.WithHeartbeat(7*time.Second))
+	ctx := ctxFor(t)
+	sid := wire.SessionID("loss")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	sub, err := tr.Consume(ctx, wire.RecieveQueue(sid), 10, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishWait(t, tr, wire.RecieveQueue(sid), []byte("before"), nil)
+	in.next(t) // left unacked
+
+	var pid string
+	out := rabbittest.Ctl(t, "list_connections", "--no-table-headers", "pid", "timeout", "client_properties")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, `{"connection_name","`+name+`"}`) {
+			f := strings.Split(line, "\t")
+			pid = f[0]
+			if f[1] != "7" {
+				t.Errorf("negotiated heartbeat %ss, want 7 (WithHeartbeat)", f[1])
+			}
+		}
+	}
+	if pid == "" {
+		t.Fatalf("no connection named %s:\n%s", name, out)
+	}
+
+	// Keep publishing while the broker closes the connection.
+	var (
+		published, completed atomic.Int64
+		unexpected           atomic.Value
+		lost                 = make(chan struct{})
+		lostOnce             sync.Once
+		stop                 = make(chan struct{})
+		wg                   sync.WaitGroup
+	)
+	onDone := func(err error) {
+		completed.Add(1)
+		switch {
+		case err == nil:
+		case errors.Is(err, bridge.ErrConnectionLost):
+			lostOnce.Do(func() { close(lost) })
+		default:
+			unexpected.Store(err)
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for i := 0; i < 20; i++ {
+				published.Add(1)
+				tr.Publish(wire.SendQueue(sid), []byte("during"), nil, onDone)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	rabbittest.Ctl(t, "close_connection", pid, "atq test: simulated connection loss")
+	select {
+	case <-lost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no publish failed with bridge.ErrConnectionLost within 10s of close_connection")
+	}
+	close(stop)
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for completed.Load() != published.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c, p := completed.Load(), published.Load(); c != p {
+		t.Fatalf("%d of %d publishes completed: the rest hang", c, p)
+	}
+	if err := unexpected.Load(); err != nil {
+		t.Errorf("a publish failed with %v, want nil or bridge.ErrConnectionLost", err)
+	}
+	t.Logf("%d publishes during the loss, all completed", published.Load())
+
+	errc := make(chan error, 1)
+	tr.Publish(wire.SendQueue(sid), []byte("after"), nil, func(err error) { errc <- err })
+	select {
+	case err := <-errc:
+		if !errors.Is(err, bridge.ErrConnectionLost) {
+			t.Errorf("Publish after the loss: done(%v), want bridge.ErrConnectionLost", err)
+		}
+	default:
+		t.Error("Publish after the loss did not call done at once")
+	}
+	if err := tr.DeclareSession(ctx, sid); !errors.Is(err, bridge.ErrConnectionLost) {
+		t.Errorf("DeclareSession after the loss: %v, want bridge.ErrConnectionLost", err)
+	}
+	if _, err := tr.Consume(ctx, wire.SendQueue(sid), 1, in.deliver); !errors.Is(err, bridge.ErrConnectionLost) {
+		t.Errorf("Consume after the loss: %v, want bridge.ErrConnectionLost", err)
+	}
+	cancelled := make(chan error, 1)
+	go func() { cancelled <- sub.Cancel() }()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Cancel of a consumer whose connection is gone hangs")
+	}
+	if err := tr.Close(); err != nil {
+		t.Errorf("Close after the loss: %v", err)
+	}
+}
+
+func TestCloseFailsQueuedPublishes(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("close")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	in := newInbox()
+	sub, err := tr.Consume(ctx, wire.RecieveQueue(sid), 0, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	dones := newDoneCounter(n)
+	for i := 0; i < n; i++ {
+		tr.Publish(wire.SendQueue(sid), []byte("x"), nil, dones.done(i))
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Close has waited for every goroutine, so every done has been called.
+	dones.wait(t, 0)
+	closed := 0
+	for i, err := range dones.errs {
+		if !errors.Is(err, bridge.ErrClosed) {
+			t.Errorf("publish %d: done(%v), want nil or bridge.ErrClosed", i, err)
+		}
+		closed++
+	}
+	t.Logf("%d of %d publishes confirmed before Close, %d failed with ErrClosed", n-closed, n, closed)
+
+	if err := tr.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	errc := make(chan error, 1)
+	tr.Publish(wire.SendQueue(sid), nil, nil, func(err error) { errc <- err })
+	if err := <-errc; !errors.Is(err, bridge.ErrClosed) {
+		t.Errorf("Publish after Close: done(%v), want bridge.ErrClosed", err)
+	}
+	if err := tr.DeclareSession(ctx, sid); !errors.Is(err, bridge.ErrClosed) {
+		t.Errorf("DeclareSession after Close: %v", err)
+	}
+	if _, err := tr.Consume(ctx, wire.SendQueue(sid), 0, in.deliver); !errors.Is(err, bridge.ErrClosed) {
+		t.Errorf("Consume after Close: %v", err)
+	}
+	if err := sub.Cancel(); err != nil {
+		t.Errorf("Cancel after Close: %v", err)
+	}
+}
