@@ -1,6 +1,11 @@
 // Command demo runs the seed example in one process: the registry, IntSummator and
 // SumRequester, over the embedded transport (no broker needed), and shows a supervised
 // crash and restart.
+//
+//	go run ./cmd/demo [-v] [--amqp URL]
+//
+// With --amqp the same scene runs over RabbitMQ at URL (all parties still in this
+// process). Without it the demo stays embedded; $AMQP_URL is deliberately not consulted.
 package main
 
 import (
@@ -18,6 +23,7 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
+	"github.com/at-technology/atqueue/internal/cli"
 )
 
 func main() {
@@ -32,6 +38,7 @@ func main() {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "log what the runtime does")
+	amqpURL := fs.String("amqp", "", "run over RabbitMQ at this AMQP `URL` instead of the embedded transport")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,12 +48,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime}))
 
-	sys, err := actors.New(actors.WithLogger(logger))
+	opts := []actors.Option{actors.WithLogger(logger)}
+	transport := "embedded (in-process, no broker)"
+	if *amqpURL != "" {
+		t, err := cli.Dial(ctx, *amqpURL, logger)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = t.Close() }() // idempotent; the System closes it at Shutdown
+		opts = append(opts, actors.WithTransport(t))
+		transport = "RabbitMQ at " + cli.MaskURL(*amqpURL)
+	}
+	sys, err := actors.New(opts...)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = sys.Shutdown(context.Background()) }()
-	fmt.Fprintln(out, "transport: embedded (in-process, no broker)")
+	fmt.Fprintln(out, "transport:", transport)
 
 	start, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

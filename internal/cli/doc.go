@@ -1,0 +1,8 @@
+// Package cli holds what the programs under cmd/ and examples/ share: the --amqp flag and
+// its AMQP_URL default, the signal handling that turns SIGINT/SIGTERM into a cancelled
+// context, the single os.Exit of main, a readable slog logger on stderr, and Dial, which
+// turns an unreachable broker into one clear sentence with the password masked.
+//
+// A program's main is one line, os.Exit(cli.Main("name", run)); run parses its own flags
+// and returns an error. Main owns the signal goroutine and stops it before returning.
+package cli
