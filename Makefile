@@ -17,8 +17,9 @@ lint: ## gofmt, go vet, staticcheck
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
 
-bench: ## benchmarks: in-process Call vs a bare protoactor future round trip
+bench: ## in-process Call vs a bare protoactor future; Go over RabbitMQ vs a bare amqp091-go relay
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./actors/
+	$(GO) run ./internal/relay/cmd/atqbench
 
 demo: ## run the demo over the embedded transport
 	$(GO) run ./cmd/demo
