@@ -27,3 +27,4 @@ demo: ## run the demo over the embedded transport
 fuzz: ## run each fuzz target for a short, fixed time
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 20s ./wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime 20s ./schema/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDescription$$' -fuzztime 20s ./registry/
