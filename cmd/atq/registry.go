@@ -12,6 +12,7 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/cli"
+	reg "github.com/at-technology/atqueue/registry"
 )
 
 // connection holds the options of spec §11. The URL wins over the parts.
@@ -69,6 +70,15 @@ connection (a URL wins over the parts; without either, $AMQP_URL is used when se
                                  virtual host (default /)
   --heartbeat DURATION           AMQP heartbeat, e.g. 60s (default: the transport's)
 
+directory:
+  --state FILE                   where the directory is kept, so a restarted registry
+                                 forgets no component (Python components never register
+                                 again); default: one file per broker and virtual host
+                                 under $XDG_STATE_HOME/atq; "none" keeps nothing
+  --dead-after DURATION          a component whose queue has had no consumer this long
+                                 is reported not alive and calls to it fail at once
+                                 (default 30s)
+
 other:
   --debug                        log debug records
   -dh, --debugger-host, -dp, --debugger-port
@@ -84,6 +94,8 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var c connection
 	c.flags(fs)
 	debug := fs.Bool("debug", false, "")
+	state := cli.StateFlag(fs)
+	deadAfter := fs.Duration("dead-after", 30*time.Second, "")
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}
@@ -116,7 +128,14 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()
-	if _, err := sys.StartRegistry(start); err != nil {
+	statePath, err := cli.StatePath(*state, url)
+	if err != nil {
+		return cli.Stop(sys, err)
+	}
+	if statePath != "" {
+		log.Info("directory kept in a file", "state", statePath)
+	}
+	if _, err := sys.StartRegistry(start, reg.WithStateFile(statePath), reg.WithLiveness(2*time.Second, *deadAfter)); err != nil {
 		return cli.Stop(sys, cli.Interrupted(ctx, err))
 	}
 	log.Debug("serving", "url", cli.MaskURL(url), "pid", os.Getpid())

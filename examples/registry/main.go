@@ -18,6 +18,7 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/cli"
+	"github.com/at-technology/atqueue/registry"
 )
 
 func main() {
@@ -31,6 +32,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
 	verbose := fs.Bool("v", false, "log debug records")
+	state := cli.StateFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: registry [--amqp URL] [-v]\n\nRuns the AT_QUEUE registry over RabbitMQ until SIGINT or SIGTERM.\n\n")
 		fs.PrintDefaults()
@@ -51,7 +53,11 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()
-	if _, err := sys.StartRegistry(start); err != nil {
+	statePath, err := cli.StatePath(*state, amqpURL.Raw())
+	if err != nil {
+		return cli.Stop(sys, err)
+	}
+	if _, err := sys.StartRegistry(start, registry.WithStateFile(statePath)); err != nil {
 		return cli.Stop(sys, cli.Interrupted(ctx, err))
 	}
 	fmt.Fprintf(out, "registry listening on %s\n", amqpURL)

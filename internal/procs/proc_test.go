@@ -34,10 +34,12 @@ func start(t *testing.T, bin string, args ...string) *proc {
 	p := &proc{t: t, name: bin + " " + strings.Join(args, " "), changed: make(chan struct{}, 1), done: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(binDir, bin), args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AMQP_URL=") {
+		if !strings.HasPrefix(kv, "AMQP_URL=") && !strings.HasPrefix(kv, "XDG_STATE_HOME=") {
 			p.cmd.Env = append(p.cmd.Env, kv)
 		}
 	}
+	// A registry keeps its directory under $XDG_STATE_HOME; keep the test's in its temp dir.
+	p.cmd.Env = append(p.cmd.Env, "XDG_STATE_HOME="+t.TempDir())
 	p.cmd.Stderr = lockedWriter{&p.mu, &p.stderr}
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
