@@ -433,3 +433,72 @@ func TestNameOfLiveComponentIsRefused(t *testing.T) {
 		t.Fatalf("the first owner must keep serving: %d %v", sum, err)
 	}
 }
+
+// A crash storm in one component does not disturb another (one-for-one): the neighbour
+// answers every call while the storm runs, and the stormy one ends stopped and deregistered.
+func TestCrashStormIsolated(t *testing.T) {
+	sys := newSystem(t)
+	policy := supervision.Policy{MaxRestarts: 5, Within: time.Minute, Backoff: supervision.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Jitter: 0.5}}
+	storm := component.New("Storm", component.WithPolicy(policy))
+	component.Method(storm, "crash", func(context.Context, struct{}) (int, error) { panic("storm") })
+	stormy := spawn(t, sys, storm)
+	spawn(t, sys, summator())
+	req := spawn(t, sys, component.New("Caller"))
+	ctx := ctxT(t)
+
+	stop := make(chan struct{})
+	neighbour := make(chan error, 1)
+	go func() {
+		calls := 0
+		for {
+			select {
+			case <-stop:
+				if calls == 0 {
+					neighbour <- errors.New("no call was made")
+					return
+				}
+				neighbour <- nil
+				return
+			default:
+			}
+			var sum int
+			if err := req.Call(ctx, "IntSummator", "int_sum", sumArgs{calls, 1}, &sum); err != nil || sum != calls+1 {
+				neighbour <- fmt.Errorf("neighbour call %d: %d %v", calls, sum, err)
+				return
+			}
+			calls++
+		}
+	}()
+	crashes := 0
+	for {
+		err := req.Call(ctx, "Storm", "crash", nil, nil)
+		if errors.Is(err, component.ErrUnknownComponent) || errors.Is(err, component.ErrTimeout) {
+			break
+		}
+		if !errors.Is(err, component.ErrCrashed) {
+			t.Fatalf("storm call: %v", err)
+		}
+		crashes++
+		if crashes > 50 {
+			t.Fatal("the restart intensity was not applied")
+		}
+		select {
+		case <-stormy.Done():
+		default:
+			continue
+		}
+		break
+	}
+	close(stop)
+	if err := <-neighbour; err != nil {
+		t.Fatal(err)
+	}
+	if crashes != policy.MaxRestarts+1 {
+		t.Fatalf("%d crashes before the stop, want %d", crashes, policy.MaxRestarts+1)
+	}
+	select {
+	case <-stormy.Done():
+	case <-ctx.Done():
+		t.Fatal("Storm was not stopped")
+	}
+}
