@@ -104,11 +104,10 @@ type probeCase struct {
 	NoAnswer bool // Python sent no answer
 	Answer   json.RawMessage
 
-	request  *publish
-	answer   *publish // nil when NoAnswer
-	reqFile  string   // golden file of the request, "" if there is none
-	ansFile  string   // golden file of the answer, "" if there is none
-	expected json.RawMessage
+	request *publish
+	answer  *publish // nil when NoAnswer
+	reqFile string   // golden file of the request, "" if there is none
+	ansFile string   // golden file of the answer, "" if there is none
 }
 
 type goldenSet struct {
