@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime}))
+	logger := slog.New(newPersonHandler(out, level))
 
 	opts := []actors.Option{actors.WithLogger(logger)}
 	transport := "embedded (in-process, no broker)"
@@ -126,11 +126,4 @@ func reason(err error) string {
 
 func show(args map[string]any) string {
 	return fmt.Sprintf("a=%#v, b=%#v", args["a"], args["b"])
-}
-
-func dropTime(_ []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey {
-		return slog.Attr{}
-	}
-	return a
 }
