@@ -502,3 +502,31 @@ func TestCrashStormIsolated(t *testing.T) {
 		t.Fatal("Storm was not stopped")
 	}
 }
+
+// configurate with a token asks an AuthWorker, when one is registered, who the token
+// belongs to (spec §7.2).
+func TestConfigurateVerifiesTokenWithAuthWorker(t *testing.T) {
+	sys := newSystem(t)
+	var user atomic.Value
+	c := component.New("Configurable", component.OnConfigurate(func(ctx context.Context, _ json.RawMessage, _ string) (any, error) {
+		user.Store(string(component.User(ctx)))
+		return true, nil
+	}))
+	spawn(t, sys, c)
+	req := spawn(t, sys, component.New("Caller"))
+	ctx := ctxT(t)
+	cfg := map[string]any{"p": map[string]any{"item_type": "raw_data", "data": 1}}
+	if _, err := req.Configurate(ctx, "Configurable", cfg, component.WithToken("tok")); err != nil || user.Load() != `"tok"` {
+		t.Fatalf("without AuthWorker: user %v, %v", user.Load(), err)
+	}
+	auth := component.New(component.AuthWorkerName)
+	component.Method(auth, "verify_token", func(_ context.Context, in struct {
+		Token string `json:"token"`
+	}) (int, error) {
+		return len(in.Token) * 100, nil
+	})
+	spawn(t, sys, auth)
+	if _, err := req.Configurate(ctx, "Configurable", cfg, component.WithToken("tok")); err != nil || user.Load() != `300` {
+		t.Fatalf("with AuthWorker: user %v, %v", user.Load(), err)
+	}
+}

@@ -124,6 +124,13 @@ func (h *Handle) configurate(ctx context.Context, env *wire.Envelope, token stri
 			fmt.Sprintf(`Component "%s" received configurate message with id "%s" from "%s" without a "config" object`, h.def.name, env.MessageID, env.Sender),
 			ProcessMessageException, h.sid, h.def.name, env.MessageID, env.Message))
 	}
+	if token != "" {
+		user, err := h.verifyToken(ctx, token)
+		if err != nil {
+			return wire.ErrorsMessage(err.Error())
+		}
+		ctx = context.WithValue(ctx, userKey{}, user)
+	}
 	if h.def.configure == nil {
 		return wire.Object{{Key: "result", Value: true}}
 	}
@@ -132,4 +139,31 @@ func (h *Handle) configurate(ctx context.Context, env *wire.Envelope, token stri
 		return wire.ErrorsMessage(err.Error())
 	}
 	return wire.Object{{Key: "result", Value: res}}
+}
+
+// AuthWorkerName is the component that verifies tokens for configurate (spec §7.2).
+const AuthWorkerName = "AuthWorker"
+
+type userKey struct{}
+
+// User returns who the configurate caller's token belongs to: AuthWorker.verify_token's
+// answer when an AuthWorker is registered, else the token itself (spec §7.2).
+func User(ctx context.Context) json.RawMessage {
+	u, _ := ctx.Value(userKey{}).(json.RawMessage)
+	return u
+}
+
+// verifyToken asks the registry whether an AuthWorker is registered and, if so, asks it
+// to verify token, as the Python package does before a configurate.
+func (h *Handle) verifyToken(ctx context.Context, token string) (json.RawMessage, error) {
+	raw, _ := json.Marshal(token)
+	ok, err := h.CheckRegistered(ctx, AuthWorkerName)
+	if err != nil || !ok {
+		return raw, err
+	}
+	var user json.RawMessage
+	if err := h.Call(ctx, AuthWorkerName, "verify_token", map[string]string{"token": token}, &user); err != nil {
+		return nil, fmt.Errorf("verifying the token with %s: %w", AuthWorkerName, err)
+	}
+	return user, nil
 }
