@@ -24,6 +24,11 @@ type (
 		// Expiration, when positive, drops the message if nobody consumed it in time
 		// (on transports that implement Expirer; others keep it).
 		Expiration time.Duration
+		// FailFast, when set, calls Done(ErrConnectionLost) at once, without publishing,
+		// if the transport implements Connectivity and is not connected. Unset, a publish
+		// made while disconnected waits for the connection (within the transport's
+		// confirm timeout).
+		FailFast bool
 	}
 	// Open declares Session's queue pair (when Session is not "") and consumes Queue,
 	// calling Deliver for each delivery. The bridge answers the sender with *Opened.
@@ -87,6 +92,14 @@ func (b *bridgeActor) Receive(c actor.Context) {
 	case *supervision.InjectedFailure:
 		panic(m)
 	case *Publish:
+		if m.FailFast {
+			if cn, ok := b.t.(Connectivity); ok && !cn.Connected() {
+				if m.Done != nil {
+					m.Done(ErrConnectionLost)
+				}
+				return
+			}
+		}
 		if ex, ok := b.t.(Expirer); ok && m.Expiration > 0 {
 			ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, m.Done)
 			return

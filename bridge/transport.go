@@ -45,6 +45,19 @@ type Expirer interface {
 	PublishExpiring(queue string, body []byte, h wire.Headers, ttl time.Duration, done func(error))
 }
 
+// Connectivity is implemented by transports that talk to a broker over a connection that
+// can be lost. Connected reports whether the transport has a usable connection now (a
+// snapshot: it may change right after the call). The bridge actor uses it for
+// Publish.FailFast.
+type Connectivity interface {
+	Connected() bool
+}
+
+var _ Connectivity = (*Embedded)(nil)
+
+// Connected reports true: the in-process transport has no connection to lose.
+func (e *Embedded) Connected() bool { return true }
+
 // Subscription is a running consumer.
 type Subscription interface {
 	// Cancel stops deliveries and requeues the unacknowledged ones; after it returns

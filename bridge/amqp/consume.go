@@ -13,7 +13,12 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// subscription is one consumer on its own channel.
+// errCancelled ends the binding of a subscription cancelled meanwhile.
+var errCancelled = errors.New("subscription cancelled")
+
+// subscription is one consumer. It outlives connections: after a reconnect the keeper binds
+// it to the new link (a new channel, the same consumer tag and prefetch), and the caller's
+// deliver keeps being called.
 type subscription struct {
 	t        *Transport
 	queue    string
@@ -21,20 +26,33 @@ type subscription struct {
 	tag      string
 	deliver  func(*bridge.Delivery)
 
+	bindMu sync.Mutex // held while binding to a link: one bind at a time
+
+	mu        sync.Mutex
+	cancelled bool
+	cur       *binding // the newest binding; nil until the first succeeds
+
+	once sync.Once
+}
+
+// binding is a subscription's consumer on one link: its channel and delivery goroutine.
+type binding struct {
+	l        *link
 	ch       *amqp.Channel
 	stopping atomic.Bool   // set by Cancel: deliveries still buffered are not delivered
 	done     chan struct{} // closed when the delivery goroutine has exited
-	once     sync.Once
 }
 
 // Consume starts a consumer on queue with its own channel, basic.qos prefetch (<= 0 means
 // bridge.DefaultPrefetch) and manual acknowledgement. deliver is called from one goroutine
-// the transport owns, one delivery at a time, and must not block. A queue that does not
-// exist fails with bridge.ErrNoQueue. When the connection is lost the consumer ends and
-// RabbitMQ requeues its unacknowledged deliveries.
+// at a time that the transport owns, one delivery at a time, and must not block. A queue
+// that does not exist fails with bridge.ErrNoQueue.
+//
+// While the connection is down Consume waits within ctx for it to come back. The consumer
+// survives reconnects: it is resumed on a new channel of the new connection, and RabbitMQ
+// redelivers (with Redelivered set) what was unacknowledged when the old one dropped.
 func (t *Transport) Consume(ctx context.Context, queue string, prefetch int, deliver func(*bridge.Delivery)) (bridge.Subscription, error) {
-	l, err := t.current()
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if prefetch <= 0 {
@@ -46,17 +64,61 @@ func (t *Transport) Consume(ctx context.Context, queue string, prefetch int, del
 		prefetch: min(prefetch, maxPrefetch),
 		tag:      t.opts.name + "-" + strconv.FormatUint(t.tags.Add(1), 10),
 		deliver:  deliver,
-		done:     make(chan struct{}),
 	}
-	_, err = run(t, ctx, func() (*subscription, error) { return s, t.subscribe(l, s) }, func(s *subscription) { _ = s.Cancel() })
-	if err != nil {
+	// Registered first, so that a reconnect while this call waits binds it too.
+	t.mu.Lock()
+	switch {
+	case t.closed:
+		t.mu.Unlock()
+		return nil, bridge.ErrClosed
+	case t.dead != nil:
+		err := t.dead
+		t.mu.Unlock()
 		return nil, err
 	}
-	return s, nil
+	t.subs[s] = struct{}{}
+	t.mu.Unlock()
+	for {
+		l, err := t.waitLink(ctx)
+		if err == nil {
+			err = run(t, ctx, func() error { return t.bind(l, s) })
+			if err == nil {
+				return s, nil
+			}
+			if t.retryable(ctx, l, err) {
+				continue
+			}
+		}
+		_ = s.Cancel() // a bind still running sees it and closes its channel
+		return nil, err
+	}
 }
 
-// subscribe opens s's channel, starts the consumer and its delivery goroutine.
-func (t *Transport) subscribe(l *link, s *subscription) error {
+// bind consumes s on l unless it is already bound there: it opens a channel, sets the
+// prefetch, starts the consumer and its delivery goroutine. A previous binding (on a link
+// that is down, whose connection is closed) must have delivered its last message first, so
+// deliver is never called by two goroutines at once.
+func (t *Transport) bind(l *link, s *subscription) error {
+	s.bindMu.Lock()
+	defer s.bindMu.Unlock()
+	// With l up, s.cur cannot be on a newer link: there is none yet.
+	if err := l.err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.cancelled {
+		s.mu.Unlock()
+		return errCancelled
+	}
+	old := s.cur
+	s.mu.Unlock()
+	if old != nil {
+		if old.l == l {
+			return nil
+		}
+		<-old.done // old.l is down: its deliveries end
+	}
+
 	ch, err := l.channel(false)
 	if err != nil {
 		return l.opError("consuming "+s.queue+": opening a channel", err)
@@ -74,34 +136,47 @@ func (t *Transport) subscribe(l *link, s *subscription) error {
 		}
 		return l.opError("consuming "+s.queue, err)
 	}
-	s.ch = ch
+	b := &binding{l: l, ch: ch, done: make(chan struct{})}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancelled {
+		_ = ch.Close()
+		return errCancelled
+	}
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		_ = ch.Close()
 		return bridge.ErrClosed
 	}
-	t.subs[s] = struct{}{}
 	t.wg.Add(1)
 	t.mu.Unlock()
-	go s.run(deliveries)
+	s.cur = b
+	go s.run(b, deliveries)
 	return nil
 }
 
-// run delivers until the consumer is cancelled or its channel closes.
-func (s *subscription) run(deliveries <-chan amqp.Delivery) {
+// run is the delivery goroutine of b: it delivers until the consumer is cancelled or its
+// channel closes. Deliveries buffered when the link went down are dropped: they cannot be
+// acknowledged any more and RabbitMQ redelivers them.
+func (s *subscription) run(b *binding, deliveries <-chan amqp.Delivery) {
 	defer s.t.wg.Done()
-	defer close(s.done)
+	defer close(b.done)
 	for d := range deliveries {
-		if s.stopping.Load() {
-			continue // left unacknowledged: requeued when Cancel closes the channel
+		if b.stopping.Load() || b.l.err() != nil {
+			continue // left unacknowledged: requeued by RabbitMQ
 		}
-		s.deliver(bridge.NewDelivery(s.queue, d.Body, wire.Headers(d.Headers), d.Redelivered, acker{ch: s.ch, tag: d.DeliveryTag}))
+		s.deliver(bridge.NewDelivery(s.queue, d.Body, wire.Headers(d.Headers), d.Redelivered, acker{ch: b.ch, conn: b.l.conn, tag: d.DeliveryTag}))
 	}
 	switch {
-	case s.stopping.Load():
-	case s.ch.IsClosed():
-		s.t.log.Warn("consumer ended: its channel or connection closed", "queue", s.queue, "consumer", s.tag)
+	case b.stopping.Load():
+	case b.l.conn.IsClosed():
+		if !s.t.reconnects() {
+			s.t.log.Warn("consumer ended: the connection is lost", "queue", s.queue, "consumer", s.tag)
+		}
+	case b.ch.IsClosed():
+		s.t.log.Warn("consumer ended: its channel closed", "queue", s.queue, "consumer", s.tag)
 	default:
 		s.t.log.Warn("consumer ended: cancelled by the broker (queue deleted?)", "queue", s.queue, "consumer", s.tag)
 	}
@@ -109,15 +184,22 @@ func (s *subscription) run(deliveries <-chan amqp.Delivery) {
 
 // Cancel cancels the consumer, waits until deliver has returned for the last time and
 // closes the channel, so RabbitMQ requeues the unacknowledged deliveries. It is
-// idempotent and returns nil; on a lost connection it returns at once.
+// idempotent and returns nil; on a lost connection (also while reconnecting) it returns
+// at once, and the consumer is not resumed.
 func (s *subscription) Cancel() error {
 	s.once.Do(func() {
-		s.stopping.Store(true)
-		if err := s.ch.Cancel(s.tag, false); err != nil {
-			_ = s.ch.Close() // ends the deliveries either way
+		s.mu.Lock()
+		s.cancelled = true
+		b := s.cur
+		s.mu.Unlock()
+		if b != nil {
+			b.stopping.Store(true)
+			if err := b.ch.Cancel(s.tag, false); err != nil {
+				_ = b.ch.Close() // ends the deliveries either way
+			}
+			<-b.done
+			_ = b.ch.Close()
 		}
-		<-s.done
-		_ = s.ch.Close()
 		s.t.mu.Lock()
 		delete(s.t.subs, s)
 		s.t.mu.Unlock()
@@ -125,12 +207,29 @@ func (s *subscription) Cancel() error {
 	return nil
 }
 
-// acker settles one delivery on the channel it came from.
+// acker settles one delivery on the channel it came from. Delivery tags belong to a
+// channel: a delivery from a connection that is gone is never settled on another one.
+// Settling it is a no-op that returns nil, since RabbitMQ redelivers it anyway.
 type acker struct {
-	ch  *amqp.Channel
-	tag uint64
+	ch   *amqp.Channel
+	conn *amqp.Connection
+	tag  uint64
 }
 
-func (a acker) Ack() error { return a.ch.Ack(a.tag, false) }
+func (a acker) Ack() error { return a.result(a.ch.Ack(a.tag, false)) }
 
-func (a acker) Nack(requeue bool) error { return a.ch.Nack(a.tag, false, requeue) }
+func (a acker) Nack(requeue bool) error { return a.result(a.ch.Nack(a.tag, false, requeue)) }
+
+// result hides the failure to settle on a lost connection: amqp.ErrClosed once amqp091
+// knows, a write error while it is finding out. A channel closed with its connection up
+// (after Cancel) still reports amqp.ErrClosed.
+func (a acker) result(err error) error {
+	switch {
+	case err == nil, a.conn.IsClosed():
+		return nil
+	case errors.Is(err, amqp.ErrClosed):
+		return err
+	default: // the socket failed; amqp091 is shutting the connection down
+		return nil
+	}
+}

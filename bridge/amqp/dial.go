@@ -17,8 +17,9 @@ import (
 
 // Dial connects to the broker at rawURL (amqp://user:password@host:port/vhost) and starts the
 // transport's goroutines. ctx bounds the TCP connect, the AMQP handshake and the opening of
-// the first channels. Errors name the address and match ErrInvalidURL, ErrUnreachable or
-// ErrAccessRefused.
+// the first channels; it does not bound the transport's life. Errors name the address and
+// match ErrInvalidURL, ErrUnreachable or ErrAccessRefused. Dial does not retry; once it has
+// succeeded, the transport redials by itself after a loss (see WithReconnect).
 func Dial(ctx context.Context, rawURL string, opts ...Option) (*Transport, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -36,18 +37,30 @@ func Dial(ctx context.Context, rawURL string, opts ...Option) (*Transport, error
 		opts:      o,
 		log:       o.logger.With("component", "amqp-transport", "connection", o.name, "addr", addr),
 		addr:      addr,
+		rawURL:    rawURL,
+		uri:       uri,
 		pubSignal: make(chan struct{}, 1),
+		pubExited: make(chan struct{}),
 		declSem:   make(chan struct{}, 1),
 		closing:   make(chan struct{}),
 		closeDone: make(chan struct{}),
+		changed:   make(chan struct{}),
 		subs:      make(map[*subscription]struct{}),
+		sidSet:    make(map[string]struct{}),
 	}
 	l, err := t.connect(ctx, rawURL, uri)
 	if err != nil {
 		return nil, err
 	}
-	t.link = l
-	t.start(l)
+	l.readyAt = time.Now()
+	t.link, t.ready = l, true
+	t.watchLink(l)
+	t.wg.Add(1)
+	go t.publisher()
+	if t.reconnects() {
+		t.wg.Add(1)
+		go t.keep(l)
+	}
 	t.log.Info("connected to RabbitMQ", "vhost", uri.Vhost)
 	return t, nil
 }

@@ -3,6 +3,8 @@ package amqpbridge
 import (
 	"log/slog"
 	"time"
+
+	"github.com/at-technology/atqueue/supervision"
 )
 
 // Option configures Dial.
@@ -13,6 +15,7 @@ type options struct {
 	logger         *slog.Logger
 	confirmTimeout time.Duration
 	name           string
+	reconnect      supervision.Backoff
 }
 
 func defaultOptions() options {
@@ -20,7 +23,16 @@ func defaultOptions() options {
 		heartbeat:      10 * time.Second,
 		logger:         slog.Default(),
 		confirmTimeout: 30 * time.Second,
+		reconnect:      supervision.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2, Jitter: 0.5},
 	}
+}
+
+// WithReconnect sets the backoff between redials after the connection is lost (default:
+// Initial 100ms, Max 5s, Multiplier 2, Jitter 0.5). Delays below 10ms
+// are raised to 10ms. A Max of 0 (for example the zero Backoff) disables reconnection: the
+// first loss is final and every later call fails with bridge.ErrConnectionLost.
+func WithReconnect(b supervision.Backoff) Option {
+	return func(o *options) { o.reconnect = b }
 }
 
 // WithHeartbeat sets the AMQP heartbeat interval the client proposes (default 10s); the
@@ -39,7 +51,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithConfirmTimeout bounds how long a publish may wait, from the Publish call, for the
-// broker's confirm before its done is called with ErrConfirmTimeout (default 30s).
+// broker's confirm before its done is called with ErrConfirmTimeout (default 30s). A publish
+// still held for want of a connection at that time gets bridge.ErrConnectionLost instead.
 func WithConfirmTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d > 0 {

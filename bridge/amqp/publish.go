@@ -32,6 +32,11 @@ type inflight struct {
 // otherwise (or the reason the headers cannot be encoded). done must not block. body and h
 // must not be modified after the call. Messages are transient (delivery mode 1) and carry no
 // properties but the headers.
+//
+// While the connection is down the message is held and published after the reconnect; if
+// that has not happened within the confirm timeout (from this call), done gets
+// bridge.ErrConnectionLost. A message published but not confirmed when the connection
+// dropped also gets bridge.ErrConnectionLost: the broker may or may not have it.
 func (t *Transport) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
 	t.PublishExpiring(queue, body, h, 0, done)
 }
@@ -52,10 +57,9 @@ func (t *Transport) PublishExpiring(queue string, body []byte, h wire.Headers, t
 	switch {
 	case t.closed:
 		err = bridge.ErrClosed
+	case t.dead != nil:
+		err = t.dead
 	default:
-		err = t.link.err()
-	}
-	if err == nil {
 		t.pending = append(t.pending, m)
 	}
 	t.mu.Unlock()
@@ -78,29 +82,121 @@ func (t *Transport) takePending() []*outgoing {
 	return p
 }
 
-// publisher is the only goroutine that publishes on l.pubCh. It publishes without waiting
-// for confirms and hands each deferred confirmation to the confirmer, in order.
-func (t *Transport) publisher(l *link) {
+// requeue puts messages the publisher took but did not publish back at the head of the
+// queue, in order.
+func (t *Transport) requeue(ms []*outgoing) {
+	if len(ms) == 0 {
+		return
+	}
+	t.mu.Lock()
+	t.pending = append(ms[:len(ms):len(ms)], t.pending...)
+	t.mu.Unlock()
+}
+
+// publisher is the publisher goroutine. It publishes what Publish queued on the current
+// link's publishing channel (it is the only goroutine that publishes there), holds the
+// queue while there is no link, and fails it when the transport closes or dies.
+func (t *Transport) publisher() {
 	defer t.wg.Done()
-	defer close(l.pubDone)
+	defer close(t.pubExited)
 	for {
-		select {
-		case <-t.pubSignal:
-		case <-l.down:
-			fail(t.takePending(), l.lossErr)
-			return
-		case <-t.closing:
-			fail(t.takePending(), bridge.ErrClosed)
+		l, err := t.publishLink()
+		if err != nil {
+			fail(t.takePending(), err)
 			return
 		}
+		t.publishOn(l)
+	}
+}
+
+// publishLink waits for a link to publish on. Meanwhile it fails the held messages whose
+// deadline passes with bridge.ErrConnectionLost. It returns bridge.ErrClosed or the final
+// loss when there will be no link.
+func (t *Transport) publishLink() (*link, error) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		t.mu.Lock()
+		switch {
+		case t.closed:
+			t.mu.Unlock()
+			return nil, bridge.ErrClosed
+		case t.dead != nil:
+			err := t.dead
+			t.mu.Unlock()
+			return nil, err
+		}
+		if l := t.usableLocked(); l != nil {
+			t.mu.Unlock()
+			return l, nil
+		}
+		changed := t.changed
+		// pending is in deadline order: Publish appends, requeue puts older ones in front.
+		n := 0
+		for n < len(t.pending) && !now.Before(t.pending[n].deadline) {
+			n++
+		}
+		expired := t.pending[:n:n]
+		t.pending = t.pending[n:]
+		var next time.Time
+		if len(t.pending) > 0 {
+			next = t.pending[0].deadline
+		}
+		t.mu.Unlock()
+
+		for _, m := range expired {
+			m.done(t.heldTooLong(m))
+		}
+		timer.Stop()
+		var wake <-chan time.Time
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+			wake = timer.C
+		}
+		select {
+		case <-changed:
+		case <-t.closing:
+		case <-wake:
+		case <-t.pubSignal:
+		}
+	}
+}
+
+func (t *Transport) heldTooLong(m *outgoing) error {
+	return fmt.Errorf("%w: %s not published: no connection to RabbitMQ at %s within %v", bridge.ErrConnectionLost, m.queue, t.addr, t.opts.confirmTimeout)
+}
+
+// publishOn publishes the queue on l without waiting for confirms and hands each deferred
+// confirmation to l's confirmer, in order, until l goes down or Close begins. What it has
+// taken but not published goes back to the queue.
+func (t *Transport) publishOn(l *link) {
+	t.wg.Add(1)
+	go t.confirmer(l)
+	defer close(l.pubDone)
+	for {
 		batch := t.takePending()
+		if len(batch) == 0 {
+			select {
+			case <-t.pubSignal:
+				continue
+			case <-l.down:
+				return
+			case <-t.closing:
+				return
+			}
+		}
 		for i, m := range batch {
-			if err := t.stopped(l); err != nil {
-				fail(batch[i:], err)
-				break
+			if t.stopped(l) {
+				t.requeue(batch[i:])
+				return
 			}
 			if time.Now().After(m.deadline) {
-				m.done(fmt.Errorf("%w: %s waited %v in the publish queue", ErrConfirmTimeout, m.queue, t.opts.confirmTimeout))
+				if m.deadline.Before(l.readyAt.Add(t.opts.confirmTimeout)) { // held for l
+					m.done(t.heldTooLong(m))
+				} else {
+					m.done(fmt.Errorf("%w: %s waited %v in the publish queue", ErrConfirmTimeout, m.queue, t.opts.confirmTimeout))
+				}
 				continue
 			}
 			headers := table(m.headers)
@@ -115,10 +211,11 @@ func (t *Transport) publisher(l *link) {
 				Body:         m.body,
 			})
 			if err != nil {
-				// With valid headers only a broken channel or connection fails a publish.
+				// With valid headers only a broken channel or connection fails a publish; the
+				// message was not sent and goes out again on the next link.
 				t.publishFailed(l, err)
-				fail(batch[i:], l.lossErr)
-				break
+				t.requeue(batch[i:])
+				return
 			}
 			l.push(inflight{m: m, dc: dc})
 		}
@@ -140,13 +237,15 @@ func (t *Transport) publishFailed(l *link, err error) {
 	_ = l.conn.CloseDeadline(time.Now().Add(closeTimeout))
 }
 
-// stopped reports why the publisher must stop, or nil.
-func (t *Transport) stopped(l *link) error {
+// stopped reports whether the publisher must leave l.
+func (t *Transport) stopped(l *link) bool {
 	select {
 	case <-t.closing:
-		return bridge.ErrClosed
+		return true
+	case <-l.down:
+		return true
 	default:
-		return l.err()
+		return false
 	}
 }
 
@@ -166,8 +265,8 @@ func (l *link) push(f inflight) {
 	}
 }
 
-// takeInflight waits for published messages; ok is false once the publisher has exited
-// and everything it published has been taken.
+// takeInflight waits for published messages; ok is false once the publisher has left l
+// and everything it published on l has been taken.
 func (l *link) takeInflight() (batch []inflight, ok bool) {
 	for {
 		l.mu.Lock()
@@ -187,10 +286,12 @@ func (l *link) takeInflight() (batch []inflight, ok bool) {
 	}
 }
 
-// confirmer settles published messages in publish order: ack → done(nil); nack →
-// ErrNacked; no confirm by the deadline → ErrConfirmTimeout; channel gone → the link's
-// loss error. Deferred confirmations of a closed channel resolve as not acked, so it never
-// waits past a deadline or a lost connection.
+// confirmer is the confirmer goroutine of l. It settles published messages in publish
+// order: ack → done(nil); nack → ErrNacked; no confirm by the deadline → ErrConfirmTimeout;
+// channel gone → the link's loss error (bridge.ErrConnectionLost, or bridge.ErrClosed).
+// Deferred confirmations of a closed channel resolve as not acked, so it never waits past
+// a deadline or a lost connection. It ends once the publisher has left l and everything
+// published on l is settled.
 func (t *Transport) confirmer(l *link) {
 	defer t.wg.Done()
 	timer := time.NewTimer(time.Hour)

@@ -15,9 +15,10 @@ import (
 )
 
 var (
-	_ bridge.Transport = (*Transport)(nil)
-	_ bridge.Prober    = (*Transport)(nil)
-	_ bridge.Expirer   = (*Transport)(nil)
+	_ bridge.Transport    = (*Transport)(nil)
+	_ bridge.Prober       = (*Transport)(nil)
+	_ bridge.Expirer      = (*Transport)(nil)
+	_ bridge.Connectivity = (*Transport)(nil)
 )
 
 const (
@@ -27,34 +28,49 @@ const (
 	closeTimeout = 5 * time.Second
 	// maxPrefetch is the largest prefetch count basic.qos can carry.
 	maxPrefetch = 1<<16 - 1
+	// redialTimeout bounds one redial: TCP connect, AMQP handshake, publishing channel.
+	redialTimeout = 10 * time.Second
+	// minRedialDelay keeps a zero backoff from spinning on a refused connection.
+	minRedialDelay = 10 * time.Millisecond
 )
 
-// Transport is a bridge.Transport (and bridge.Prober, bridge.Expirer) over one AMQP
-// connection. Its methods are safe for concurrent use. Publish never waits on the network;
-// DeclareSession, Consumers and Consume wait at most until their ctx ends; Cancel, Close and
-// settling a delivery (one frame written) may wait on the broker.
+// Transport is a bridge.Transport (and bridge.Prober, bridge.Expirer, bridge.Connectivity)
+// over one AMQP connection at a time: when the connection is lost it redials by itself (see
+// WithReconnect). Its methods are safe for concurrent use. Publish never waits on the
+// network; DeclareSession, Consumers and Consume wait at most until their ctx ends (also for
+// a lost connection to come back); Cancel, Close and settling a delivery (one frame
+// written) may wait on the broker.
 type Transport struct {
-	opts options
-	log  *slog.Logger
-	addr string // host:port, for messages
+	opts   options
+	log    *slog.Logger
+	addr   string // host:port, for messages
+	rawURL string // for redials
+	uri    amqp.URI
 
 	pubSignal chan struct{} // size 1: pending has grown
+	pubExited chan struct{} // closed when the publisher goroutine has returned
 	declSem   chan struct{} // size 1: held while using a link's declare channel
 	closing   chan struct{} // closed when Close begins
 	closeDone chan struct{} // closed when Close has finished
 	tags      atomic.Uint64
 
-	mu      sync.Mutex
-	closed  bool
-	link    *link
-	pending []*outgoing                // accepted by Publish, not yet handed to the broker
-	subs    map[*subscription]struct{} // live subscriptions
+	mu        sync.Mutex
+	closed    bool
+	link      *link              // the newest link: up, being set up, or down
+	ready     bool               // link is set up: sessions redeclared, consumers resumed
+	dead      error              // set when a loss is final (reconnection disabled)
+	changed   chan struct{}      // closed and replaced when link becomes ready or dead is set
+	abortDial context.CancelFunc // ends the redial in progress; nil when none
+	pending   []*outgoing        // accepted by Publish, not yet handed to the broker
+	subs      map[*subscription]struct{}
+	sids      []string // sessions declared, in order, redeclared after a reconnect
+	sidSet    map[string]struct{}
 
 	wg sync.WaitGroup // every goroutine the transport owns
 }
 
-// link is one AMQP connection with the channels the transport keeps on it. A reconnect
-// loop replaces t.link with a new one; everything tied to one connection lives here.
+// link is one AMQP connection with the channels the transport keeps on it. The keeper
+// replaces t.link with a new one after a loss; everything tied to one connection lives here.
 type link struct {
 	conn   *amqp.Connection
 	declCh *amqp.Channel // used with t.declSem held; nil until needed or after an error
@@ -64,22 +80,24 @@ type link struct {
 	downOnce sync.Once
 	lossErr  error // set before down is closed
 
-	pubDone chan struct{} // closed when the publisher goroutine has exited
+	pubDone chan struct{} // closed when the publisher has stopped publishing on this link
+	readyAt time.Time     // when it was set up; written before it is marked ready
 
 	mu       sync.Mutex
 	inflight []inflight    // published, waiting for the confirm
 	flSignal chan struct{} // size 1: inflight has grown
 }
 
-// start launches the goroutines of a link: watcher, publisher and confirmer.
-func (t *Transport) start(l *link) {
+// reconnects reports whether a lost connection is redialled.
+func (t *Transport) reconnects() bool { return t.opts.reconnect.Max > 0 }
+
+// watchLink starts the watcher of l.
+func (t *Transport) watchLink(l *link) {
 	connClosed := l.conn.NotifyClose(make(chan *amqp.Error, 1))
 	blocked := l.conn.NotifyBlocked(make(chan amqp.Blocking, 16))
 	pubClosed := l.pubCh.NotifyClose(make(chan *amqp.Error, 1))
-	t.wg.Add(3)
+	t.wg.Add(1)
 	go t.watch(l, connClosed, pubClosed, blocked)
-	go t.publisher(l)
-	go t.confirmer(l)
 }
 
 // watch drains the connection's notifications until they are closed and takes the link
@@ -118,7 +136,9 @@ func (t *Transport) watch(l *link, connClosed, pubClosed chan *amqp.Error, block
 }
 
 // linkDown marks l as gone; the first reason wins. Work waiting on l ends with
-// bridge.ErrConnectionLost, or bridge.ErrClosed when Close caused it.
+// bridge.ErrConnectionLost, or bridge.ErrClosed when Close caused it. Without reconnection
+// the loss is final: it is recorded as t.dead before l.down is closed, so that whoever sees
+// l down also sees the transport dead.
 func (t *Transport) linkDown(l *link, reason error) {
 	l.downOnce.Do(func() {
 		select {
@@ -127,9 +147,23 @@ func (t *Transport) linkDown(l *link, reason error) {
 		default:
 			l.lossErr = fmt.Errorf("%w: %v", bridge.ErrConnectionLost, reason)
 			t.log.Error("lost the connection to RabbitMQ", "err", reason)
+			if !t.reconnects() {
+				t.mu.Lock()
+				if t.link == l && t.dead == nil {
+					t.dead = l.lossErr
+					t.signalLocked()
+				}
+				t.mu.Unlock()
+			}
 		}
 		close(l.down)
 	})
+}
+
+// signalLocked wakes everyone waiting for the link to change. t.mu must be held.
+func (t *Transport) signalLocked() {
+	close(t.changed)
+	t.changed = make(chan struct{})
 }
 
 // err reports why l is unusable, or nil while it is up.
@@ -142,17 +176,56 @@ func (l *link) err() error {
 	}
 }
 
-// current returns the link to use, or why there is none.
-func (t *Transport) current() (*link, error) {
+// usableLocked returns the link to use now, or nil. t.mu must be held.
+func (t *Transport) usableLocked() *link {
+	if t.closed || t.dead != nil || !t.ready || t.link.err() != nil {
+		return nil
+	}
+	return t.link
+}
+
+// Connected reports whether the transport has a connection set up and not known to be
+// lost. It is a snapshot; bridge.Publish.FailFast uses it.
+func (t *Transport) Connected() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
-		return nil, bridge.ErrClosed
+	return t.usableLocked() != nil
+}
+
+// waitLink returns the link to use, waiting within ctx while the connection is being
+// restored. It fails with bridge.ErrClosed, the final loss, or an error that matches both
+// bridge.ErrConnectionLost and ctx.Err() when ctx ends first.
+func (t *Transport) waitLink(ctx context.Context) (*link, error) {
+	for {
+		t.mu.Lock()
+		switch {
+		case t.closed:
+			t.mu.Unlock()
+			return nil, bridge.ErrClosed
+		case t.dead != nil:
+			err := t.dead
+			t.mu.Unlock()
+			return nil, err
+		}
+		if l := t.usableLocked(); l != nil {
+			t.mu.Unlock()
+			return l, nil
+		}
+		changed := t.changed
+		t.mu.Unlock()
+		select {
+		case <-changed:
+		case <-t.closing:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for RabbitMQ at %s to come back: %w", bridge.ErrConnectionLost, t.addr, ctx.Err())
+		}
 	}
-	if err := t.link.err(); err != nil {
-		return nil, err
-	}
-	return t.link, nil
+}
+
+// retryable reports whether an operation on l that failed with err may be tried again on
+// the next link: l went down under it and the transport reconnects.
+func (t *Transport) retryable(ctx context.Context, l *link, err error) bool {
+	return t.reconnects() && errors.Is(err, bridge.ErrConnectionLost) && l.err() != nil && ctx.Err() == nil
 }
 
 // channel opens a channel on l; every channel of the transport is opened here.
@@ -185,16 +258,30 @@ func (l *link) opError(op string, err error) error {
 
 // DeclareSession declares send-<sid> and recieve-<sid>: durable, not exclusive, not
 // auto-deleted, no arguments. Declaring existing queues with these flags is a no-op; queues
-// that exist with other flags fail with PRECONDITION_FAILED (the error says so).
+// that exist with other flags fail with PRECONDITION_FAILED (the error says so). The
+// transport remembers sid and declares its queues again after every reconnect.
 func (t *Transport) DeclareSession(ctx context.Context, sid string) error {
-	return t.onDeclareChannel(ctx, func(ch *amqp.Channel) error {
+	if err := t.onDeclareChannel(ctx, declareSession(sid)); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	if _, ok := t.sidSet[sid]; !ok {
+		t.sidSet[sid] = struct{}{}
+		t.sids = append(t.sids, sid)
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+func declareSession(sid string) func(*amqp.Channel) error {
+	return func(ch *amqp.Channel) error {
 		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
 			if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
 				return fmt.Errorf("declaring queue %s: %w", q, err)
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // Consumers returns the number of consumers of queue (a passive declare); a queue that
@@ -217,84 +304,71 @@ func (t *Transport) Consumers(ctx context.Context, queue string) (int, error) {
 }
 
 // onDeclareChannel runs fn with the declare channel of the current link, one caller at a
-// time, within ctx. A channel that an error closed is replaced on the next call.
+// time, within ctx. While the connection is down it waits for the next one; when the link
+// goes down under fn, fn runs again on the next link.
 func (t *Transport) onDeclareChannel(ctx context.Context, fn func(*amqp.Channel) error) error {
-	l, err := t.current()
-	if err != nil {
+	for {
+		l, err := t.waitLink(ctx)
+		if err != nil {
+			return err
+		}
+		err = run(t, ctx, func() error { return t.declareOn(ctx, l, fn) })
+		if err != nil && t.retryable(ctx, l, err) {
+			continue
+		}
 		return err
 	}
-	_, err = run(t, ctx, func() (struct{}, error) {
-		select {
-		case t.declSem <- struct{}{}:
-		case <-ctx.Done():
-			return struct{}{}, ctx.Err()
-		case <-l.down:
-			return struct{}{}, l.lossErr
+}
+
+// declareOn runs fn with l's declare channel while holding t.declSem. A channel that an
+// error closed is replaced on the next call.
+func (t *Transport) declareOn(ctx context.Context, l *link, fn func(*amqp.Channel) error) error {
+	select {
+	case t.declSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.down:
+		return l.lossErr
+	case <-t.closing:
+		return bridge.ErrClosed
+	}
+	defer func() { <-t.declSem }()
+	if l.declCh == nil || l.declCh.IsClosed() {
+		ch, err := l.channel(false)
+		if err != nil {
+			return l.opError("opening the declare channel", err)
 		}
-		defer func() { <-t.declSem }()
-		if l.declCh == nil || l.declCh.IsClosed() {
-			ch, err := l.channel(false)
-			if err != nil {
-				return struct{}{}, l.opError("opening the declare channel", err)
-			}
-			l.declCh = ch
+		l.declCh = ch
+	}
+	if err := fn(l.declCh); err != nil {
+		if errors.Is(err, bridge.ErrNoQueue) {
+			return err
 		}
-		if err := fn(l.declCh); err != nil {
-			if errors.Is(err, bridge.ErrNoQueue) {
-				return struct{}{}, err
-			}
-			return struct{}{}, l.opError("", err)
-		}
-		return struct{}{}, nil
-	}, nil)
-	return err
+		return l.opError("", err)
+	}
+	return nil
 }
 
 // run calls fn on a goroutine the transport owns and waits for its result within ctx.
-// When ctx ends first, run returns ctx.Err() and undo (may be nil) receives fn's value
-// once fn succeeds, to release it.
-func run[T any](t *Transport, ctx context.Context, fn func() (T, error), undo func(T)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	var (
-		zero      T
-		mu        sync.Mutex
-		abandoned bool
-		res       = make(chan result, 1)
-	)
+// When ctx ends first, run returns ctx.Err() and fn's result is dropped: fn must clean up
+// after itself when nobody wants what it made.
+func run(t *Transport, ctx context.Context, fn func() error) error {
 	if err := ctx.Err(); err != nil {
-		return zero, err
+		return err
 	}
-	started := t.spawn(func() {
-		v, err := fn()
-		mu.Lock()
-		if !abandoned {
-			res <- result{v, err}
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		if err == nil && undo != nil {
-			undo(v)
-		}
-	})
-	if !started {
-		return zero, bridge.ErrClosed
+	res := make(chan error, 1)
+	if !t.spawn(func() { res <- fn() }) {
+		return bridge.ErrClosed
 	}
 	select {
-	case r := <-res:
-		return r.v, r.err
+	case err := <-res:
+		return err
 	case <-ctx.Done():
-		mu.Lock()
-		abandoned = true
-		mu.Unlock()
 		select {
-		case r := <-res: // fn finished first after all; its result is ours
-			return r.v, r.err
+		case err := <-res: // fn finished first after all; its result is ours
+			return err
 		default:
-			return zero, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
@@ -314,10 +388,11 @@ func (t *Transport) spawn(f func()) bool {
 	return true
 }
 
-// Close stops publishing (done(bridge.ErrClosed) for what the broker has not confirmed),
-// ends every consumer (RabbitMQ requeues their unacknowledged deliveries), closes the
-// connection and waits for every goroutine of the transport. It is idempotent; later
-// calls wait for the first to finish and return nil.
+// Close stops publishing (done(bridge.ErrClosed) for what the broker has not confirmed,
+// including what waits for a connection), ends every consumer (RabbitMQ requeues their
+// unacknowledged deliveries), stops redialling, closes the connection and waits for every
+// goroutine of the transport. It is idempotent; later calls wait for the first to finish
+// and return nil.
 func (t *Transport) Close() error {
 	t.mu.Lock()
 	if t.closed {
@@ -328,6 +403,9 @@ func (t *Transport) Close() error {
 	t.closed = true
 	close(t.closing)
 	l := t.link
+	if t.abortDial != nil {
+		t.abortDial()
+	}
 	t.mu.Unlock()
 	defer close(t.closeDone)
 
@@ -335,7 +413,7 @@ func (t *Transport) Close() error {
 	// finishes the current one, so the wait is bounded.
 	wait := time.NewTimer(closeTimeout)
 	select {
-	case <-l.pubDone:
+	case <-t.pubExited:
 	case <-wait.C:
 		t.log.Warn("publisher still busy on close; closing the connection under it")
 	}

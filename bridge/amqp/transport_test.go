@@ -14,6 +14,7 @@ import (
 	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -389,11 +390,12 @@ func TestPipelinedPublishes(t *testing.T) {
 	}
 }
 
-func TestConnectionLoss(t *testing.T) {
+// TestConnectionLossWithoutReconnect: with reconnection disabled a loss is final.
+func TestConnectionLossWithoutReconnect(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
 	name := fmt.Sprintf("atq-test-loss-%d", time.Now().UnixNano())
-	tr := dial(t, url, amqpbridge.WithConnectionName(name), amqpbridge.WithHeartbeat(7*time.Second))
+	tr := dial(t, url, amqpbridge.WithConnectionName(name), amqpbridge.WithHeartbeat(7*time.Second), amqpbridge.WithReconnect(supervision.Backoff{}))
 	ctx := ctxFor(t)
 	sid := wire.SessionID("loss")
 	if err := tr.DeclareSession(ctx, sid); err != nil {
@@ -499,6 +501,9 @@ func TestConnectionLoss(t *testing.T) {
 	case <-cancelled:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Cancel of a consumer whose connection is gone hangs")
+	}
+	if tr.Connected() {
+		t.Error("Connected() after the loss")
 	}
 	if err := tr.Close(); err != nil {
 		t.Errorf("Close after the loss: %v", err)
