@@ -37,6 +37,9 @@ type (
 		Queue    string
 		Prefetch int
 		Deliver  func(*Delivery)
+		// Deadline, when set, bounds declaring and consuming: an asker that has given up
+		// must not be left with a consumer nobody cancels.
+		Deadline time.Time
 	}
 	// Opened answers Open.
 	Opened struct {
@@ -109,10 +112,14 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		to := c.Sender()
 		self := c.Self()
 		sys := c.ActorSystem()
-		ctx := b.ctx
+		ctx, cancel := b.ctx, context.CancelFunc(func() {})
+		if !m.Deadline.IsZero() {
+			ctx, cancel = context.WithDeadline(b.ctx, m.Deadline)
+		}
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
+			defer cancel()
 			res := &Opened{Queue: m.Queue}
 			if m.Session != "" {
 				res.Err = b.t.DeclareSession(ctx, m.Session)
@@ -169,6 +176,9 @@ func OpenFrom(ctx context.Context, root *actor.RootContext, pid *actor.PID, m *O
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
+	// The bridge gives up a little before the future does, so that a consumer it opens is
+	// always handed to someone who still waits for it.
+	m.Deadline = time.Now().Add(timeout * 9 / 10)
 	res, err := root.RequestFuture(pid, m, timeout).Result()
 	if err != nil {
 		if errors.Is(err, actor.ErrTimeout) {

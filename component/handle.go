@@ -57,7 +57,14 @@ func (h *Handle) Done() <-chan struct{} { return h.done }
 // CallOption changes one call.
 type CallOption func(*callOpts)
 
-type callOpts struct{ headers wire.Headers }
+type callOpts struct {
+	headers  wire.Headers
+	failFast bool
+}
+
+// FailFast makes a call fail at once with bridge.ErrConnectionLost while the transport
+// has no connection, instead of waiting (within its deadline) for the reconnection.
+func FailFast() CallOption { return func(o *callOpts) { o.failFast = true } }
 
 // WithToken sends token as the auth_token header.
 func WithToken(token string) CallOption {
@@ -148,7 +155,7 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	h.pending[env.MessageID] = ch
 	h.mu.Unlock()
 	f := &Future{h: h, id: env.MessageID, receiver: receiver, ch: ch}
-	h.root.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: o.headers, Done: func(err error) {
+	h.root.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: o.headers, FailFast: o.failFast, Done: func(err error) {
 		if err != nil {
 			f.fail(err)
 		}

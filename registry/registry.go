@@ -68,6 +68,7 @@ type entry struct {
 	lastAlive time.Time // last time its queue had a consumer (or its registration)
 	consumers int
 	probed    bool
+	probing   bool // a probe is on its way: do not pile up more while the broker is away
 }
 
 // dead tells whether the component has had no consumer for longer than deadAfter.
@@ -491,7 +492,8 @@ func (r *registryActor) schedule(c actor.Context) {
 
 func (r *registryActor) probeAll(c actor.Context) {
 	for _, n := range r.st.order {
-		if e := r.st.byName[n]; e.ready {
+		if e := r.st.byName[n]; e.ready && !e.probing {
+			e.probing = true
 			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
 		}
 	}
@@ -505,7 +507,11 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 	switch tag := m.Tag.(type) {
 	case string:
 		e := st.bySid[tag]
-		if e == nil || m.Err != nil {
+		if e == nil {
+			return
+		}
+		e.probing = false
+		if m.Err != nil {
 			return
 		}
 		e.probed, e.consumers = true, m.Consumers
