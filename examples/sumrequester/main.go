@@ -12,8 +12,11 @@
 //
 //	{"mode": "serial", "calls": 1000, "calls_per_s": 812.3, "p50_ms": 1.1, "p99_ms": 2.5, "errors": 0}
 //
-// and exits non-zero if any call failed. With --retry a call that timed out or lost the
-// connection is tried again until its --timeout.
+// and exits non-zero if any call failed. With --retry a call that timed out, lost the
+// connection, or found its target unknown or not alive (a component or registry being
+// restarted) is tried again, with the same arguments, until its --timeout; "errors"
+// then counts only the calls that still failed on their last try, and the number of
+// tries that were repeated is logged on stderr at the end.
 package main
 
 import (
@@ -25,6 +28,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/at-technology/atqueue/actors"
@@ -57,7 +61,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	fs.StringVar(&o.target, "target", "IntSummator", "`NAME` of the component to call")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline of one call")
-	fs.BoolVar(&o.retry, "retry", false, "retry a call that timed out or lost the connection, until its deadline")
+	fs.BoolVar(&o.retry, "retry", false, "retry a call that timed out, lost the connection or found its target unknown or not alive, until its --timeout")
 	fs.IntVar(&o.benchN, "bench", 0, "benchmark instead: `N` calls one at a time, then 2N with --concurrency in flight")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "calls in flight in the concurrent --bench run")
 	verbose := fs.Bool("v", false, "log what the runtime does (default: warnings and errors only)")
@@ -100,7 +104,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "%s registered, session %s\n", h.Name(), h.SessionID())
 
-	r := requester{h: h, log: log, options: o}
+	r := requester{h: h, log: log, options: o, retries: new(atomic.Int64)}
 	if o.benchN > 0 {
 		err = r.bench(ctx, out)
 	} else {
@@ -111,8 +115,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 
 type requester struct {
 	options
-	h   *component.Handle
-	log *slog.Logger
+	h       *component.Handle
+	log     *slog.Logger
+	retries *atomic.Int64 // tries repeated by --retry
 }
 
 // seed makes the two calls of the seed example.
@@ -155,18 +160,27 @@ func (r requester) bench(ctx context.Context, out io.Writer) error {
 		}
 		return nil
 	}
-	relay.Measure(ctx, "warmup", min(relay.Warmup, r.benchN), 1, call)
-	var failed, total int
-	var first error
-	for _, s := range []relay.Stats{
-		relay.Measure(ctx, "serial", r.benchN, 1, call),
-		relay.Measure(ctx, "concurrent"+strconv.Itoa(r.concurrency), 2*r.benchN, r.concurrency, call),
-	} {
+	// The warm-up is not reported on its own line, but its failures count for the exit
+	// status: a failure must not go unreported because it happened early.
+	warm := relay.Measure(ctx, "warmup", min(relay.Warmup, r.benchN), 1, call)
+	failed, total, first := warm.Errors, warm.Calls, warm.FirstErr
+	if warm.Errors > 0 {
+		r.log.Error("warm-up calls failed", "failed", warm.Errors, "calls", warm.Calls, "first", warm.FirstErr)
+	}
+	// Each line is printed as soon as its run ends.
+	for _, run := range []struct {
+		mode        string
+		n, inflight int
+	}{{"serial", r.benchN, 1}, {"concurrent" + strconv.Itoa(r.concurrency), 2 * r.benchN, r.concurrency}} {
+		s := relay.Measure(ctx, run.mode, run.n, run.inflight, call)
 		fmt.Fprintln(out, s.JSON())
 		failed, total = failed+s.Errors, total+s.Calls
 		if first == nil {
 			first = s.FirstErr
 		}
+	}
+	if r.retry {
+		r.log.Warn("benchmark done", "retried_tries", r.retries.Load(), "failed_calls", failed)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("benchmark interrupted: %s", cli.Reason(ctx))
@@ -177,8 +191,9 @@ func (r requester) bench(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// sum calls int_sum on the target within r.timeout; with r.retry a call that timed out
-// or lost the connection is tried again (attempts of at most attemptTimeout) until then.
+// sum calls int_sum on the target within r.timeout. With r.retry a try that failed for
+// a reason a fault explains (retryable) is repeated, each try bounded by attemptTimeout,
+// until r.timeout; the error returned is the last try's.
 func (r requester) sum(ctx context.Context, args map[string]any, result *int) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -191,17 +206,30 @@ func (r requester) sum(ctx context.Context, args map[string]any, result *int) er
 		actx, acancel := context.WithTimeout(ctx, attemptTimeout)
 		err := r.h.Call(actx, r.target, "int_sum", args, result)
 		acancel()
-		if err == nil || ctx.Err() != nil || !(errors.Is(err, bridge.ErrConnectionLost) || errors.Is(err, component.ErrTimeout)) {
+		if err == nil || ctx.Err() != nil || !retryable(err) {
 			return err
 		}
+		r.retries.Add(1)
 		r.log.Warn("call failed, retrying", "target", r.target, "attempt", attempt, "err", err, "pause", pause)
+		t := time.NewTimer(pause)
 		select {
-		case <-time.After(pause):
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return err
 		}
 		pause = min(2*pause, time.Second)
 	}
+}
+
+// retryable tells the failures that a restart of the target, the registry or the broker
+// causes, and that a later try of the same call may not meet: the answer did not come in
+// time, the connection was lost, or the registry does not know the target or has seen
+// no consumer on its queue for a while. A refusal by the target (invalid arguments,
+// unknown method, a failure of the method) is final.
+func retryable(err error) bool {
+	return errors.Is(err, component.ErrTimeout) || errors.Is(err, bridge.ErrConnectionLost) ||
+		errors.Is(err, component.ErrNotAlive) || errors.Is(err, component.ErrUnknownComponent)
 }
 
 // reason is the remote error text without the call's prefix.
