@@ -28,7 +28,8 @@
 //
 // The Counter waits 10 ms between journalling an execution and answering (--hold), so
 // that a fault reliably leaves executed requests unacknowledged and the redelivery path is
-// exercised. A redelivery to a restarted Counter, or a retry (a new message with the same
+// exercised, and takes at most 16 requests at once (--prefetch), so that most of the 64
+// in flight wait in its queue, where a broker restart loses them. A redelivery to a restarted Counter, or a retry (a new message with the same
 // id), would run exec again: component.WithDedupeWindow only remembers message_ids, in
 // memory. The Counter therefore keeps its dedupe durable in its journal (see
 // cmd/counter); journal_skips in the detail line counts the requests it answered that

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,10 @@ const (
 	// it widens the window in which a fault leaves an executed request unacknowledged,
 	// so that redelivery after a fault is exercised, not left to chance.
 	hold = 10 * time.Millisecond
+	// prefetch bounds the requests the Counter takes at once: with 64 in flight most of
+	// them wait in its queue in the broker, where a broker restart loses them and a
+	// restarted Counter finds them.
+	prefetch = 16
 )
 
 // rig is one registry process, one Counter process and the caller, all on one broker URL.
@@ -58,7 +63,7 @@ func (r *rig) startRegistry() {
 // startCounter starts the Counter process and checks that it has the session it had.
 func (r *rig) startCounter() {
 	r.t.Helper()
-	args := []string{"--amqp", r.url, "--journal", r.journal, "--hold", hold.String()}
+	args := []string{"--amqp", r.url, "--journal", r.journal, "--hold", hold.String(), "--prefetch", strconv.Itoa(prefetch)}
 	if os.Getenv("ATQ_FAULTS_NO_DURABLE_DEDUPE") != "" {
 		args = append(args, "--durable-dedupe=false")
 	}

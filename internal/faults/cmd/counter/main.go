@@ -2,7 +2,7 @@
 // Counter and serves exec(id) -> id, writing one line per execution to an append-only
 // journal, so that executions can be counted across SIGKILLs and restarts.
 //
-//	counter --journal FILE [--amqp URL] [--durable-dedupe=true] [--hold D] [-v]
+//	counter --journal FILE [--amqp URL] [--durable-dedupe=true] [--hold D] [--prefetch N] [-v]
 //
 // It prints "Counter registered, session <id>" on stdout once it serves and runs until
 // SIGINT or SIGTERM. The journal holds lines "exec <id>" (the method ran) and "skip <id>"
@@ -25,6 +25,8 @@
 // --hold D makes exec wait D between recording an execution and answering, which widens
 // the window in which a fault leaves an executed request unacknowledged (so that it is
 // delivered again); the tests use it so that this path is exercised, not left to chance.
+// --prefetch N bounds the requests it takes from its queue at once, so that the rest wait
+// in the broker, where a broker restart loses them.
 package main
 
 import (
@@ -59,9 +61,10 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	path := fs.String("journal", "", "append-only `FILE` with one line per execution (required)")
 	durable := fs.Bool("durable-dedupe", true, "answer an id found in the journal without running it again")
 	hold := fs.Duration("hold", 0, "wait this long between recording an execution and answering")
+	prefetch := fs.Int("prefetch", 0, "requests taken from the queue at once (0: the component default)")
 	verbose := fs.Bool("v", false, "log debug records")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: counter --journal FILE [--amqp URL] [--durable-dedupe=false] [--hold D] [-v]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: counter --journal FILE [--amqp URL] [--durable-dedupe=false] [--hold D] [--prefetch N] [-v]\n\n"+
 			"Serves Counter.exec(id) -> id over RabbitMQ until SIGINT or SIGTERM, recording each execution.\n\n")
 		fs.PrintDefaults()
 	}
@@ -71,8 +74,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if *path == "" {
 		return cli.Usagef("--journal is required")
 	}
-	if *hold < 0 {
-		return cli.Usagef("--hold must not be negative")
+	if *hold < 0 || *prefetch < 0 {
+		return cli.Usagef("--hold and --prefetch must not be negative")
 	}
 	log := cli.Logger(errOut, cli.Level(*verbose))
 
@@ -93,7 +96,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()
-	h, err := sys.Spawn(start, definition(j, *hold))
+	h, err := sys.Spawn(start, definition(j, *hold, *prefetch))
 	if err != nil {
 		return cli.Stop(sys, cli.Interrupted(ctx, cli.Registering(err)))
 	}
@@ -113,8 +116,12 @@ type execArgs struct {
 	ID string `json:"id" desc:"the caller's id of this execution; no spaces"`
 }
 
-func definition(j *journal, hold time.Duration) *component.Component {
-	c := component.New("Counter", component.Describe("Records each execution of exec(id) in a journal"))
+func definition(j *journal, hold time.Duration, prefetch int) *component.Component {
+	opts := []component.Option{component.Describe("Records each execution of exec(id) in a journal")}
+	if prefetch > 0 {
+		opts = append(opts, component.WithPrefetch(prefetch))
+	}
+	c := component.New("Counter", opts...)
 	component.Method(c, "exec", func(ctx context.Context, in execArgs) (string, error) {
 		id, err := j.exec(in.ID)
 		if err == nil && hold > 0 {
