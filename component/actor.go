@@ -63,7 +63,14 @@ func (h *Handle) dispatch(d *bridge.Delivery) {
 		_ = d.Ack()
 		return
 	}
-	switch answer, fresh := h.seen.begin(env.Sender, env.MessageID); {
+	switch answer, fresh, tries := h.seen.begin(env.Sender, env.MessageID); {
+	case fresh && tries >= maxAttempts:
+		h.log.Error("request refused: it was started before and never answered", "component", h.def.name, "message_id", env.MessageID, "starts", tries)
+		h.reply(&env, wire.ErrorsMessage(wire.Exception(
+			fmt.Sprintf("Component %s refuses message %s from %s: it was started %d times and never answered (the process died each time)",
+				wire.PyString(h.def.name), wire.PyString(env.MessageID), wire.PyString(env.Sender), tries),
+			ComponentCrashedException, h.sid, h.def.name, env.MessageID, env.Message)), nil, d)
+		return
 	case !fresh && answer != nil:
 		h.log.Info("request delivered again; its answer is sent again", "component", h.def.name, "message_id", env.MessageID)
 		h.publishAnswer(answer, nil, d)

@@ -29,6 +29,7 @@ type Component struct {
 	prefetch        int
 	maxBody         int
 	dedupeWindow    int
+	dedupeFile      string
 	registryCheck   time.Duration
 	checkConfigured func(ctx context.Context, token string) (bool, error)
 	configure       func(ctx context.Context, config json.RawMessage, token string) (any, error)
@@ -61,6 +62,12 @@ func WithMaxBody(n int) Option { return func(c *Component) { c.maxBody = n } }
 // WithDedupeWindow sets how many recent requests are remembered so that one delivered
 // again is answered from memory instead of executed twice (default 4096; 0 turns it off).
 func WithDedupeWindow(n int) Option { return func(c *Component) { c.dedupeWindow = n } }
+
+// WithDedupeFile keeps the dedupe window in a journal at path, so that it outlives the
+// process: a request redelivered to a restarted component is answered from the journal
+// instead of run twice, and a request that killed the process 3 times (a poison request)
+// is answered with an error instead of started again. One file per component.
+func WithDedupeFile(path string) Option { return func(c *Component) { c.dedupeFile = path } }
 
 // WithRegistryCheck sets how often the component asks the registry whether it is still
 // registered (default 5s; 0 turns it off). When the registry has forgotten it (a registry

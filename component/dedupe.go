@@ -15,6 +15,11 @@ type seen struct {
 	max   int
 	order *list.List // of key, oldest first
 	byKey map[key]*seenEntry
+	// With a journal, the window outlives the process (WithDedupeFile); attempts counts
+	// the starts of requests that never got an answer.
+	j        *journal
+	attempts map[key]int
+	errLog   func(error)
 }
 
 type key struct{ sender, id string }
@@ -25,27 +30,53 @@ type seenEntry struct {
 }
 
 func newSeen(max int) *seen {
-	return &seen{max: max, order: list.New(), byKey: make(map[key]*seenEntry)}
+	return &seen{max: max, order: list.New(), byKey: make(map[key]*seenEntry), attempts: map[key]int{}}
 }
 
-// begin records a request. It returns (nil, true) for a new request, (answer, false) for
-// one answered already, and (nil, false) for one still running.
-func (s *seen) begin(sender, id string) ([]byte, bool) {
+// remember records an answered request; the caller holds s.mu or owns s alone.
+func (s *seen) remember(k key, answer []byte) {
+	if e, ok := s.byKey[k]; ok {
+		e.answer = answer
+		return
+	}
+	s.byKey[k] = &seenEntry{elem: s.order.PushBack(k), answer: answer}
+	s.trim()
+}
+
+func (s *seen) trim() {
+	for s.order.Len() > s.max {
+		old := s.order.Remove(s.order.Front()).(key)
+		delete(s.byKey, old)
+	}
+}
+
+// begin records a request. It returns (nil, true, n) for a request to run, n being how
+// often it was started before without an answer (by processes that died); (answer,
+// false, 0) for one answered already; and (nil, false, 0) for one still running.
+func (s *seen) begin(sender, id string) ([]byte, bool, int) {
 	if s == nil || s.max <= 0 {
-		return nil, true
+		return nil, true, 0
 	}
 	k := key{sender, id}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.byKey[k]; ok {
-		return e.answer, false
+		return e.answer, false, 0
 	}
 	s.byKey[k] = &seenEntry{elem: s.order.PushBack(k)}
-	for s.order.Len() > s.max {
-		old := s.order.Remove(s.order.Front()).(key)
-		delete(s.byKey, old)
+	s.trim()
+	before := s.attempts[k]
+	if s.j != nil {
+		s.attempts[k]++
+		s.logErr(s.j.append(s, journalLine{Sender: sender, ID: id, Begin: true}))
 	}
-	return nil, true
+	return nil, true, before
+}
+
+func (s *seen) logErr(err error) {
+	if err != nil && s.errLog != nil {
+		s.errLog(err)
+	}
 }
 
 // done stores the answer body of a request.
@@ -53,9 +84,14 @@ func (s *seen) done(sender, id string, answer []byte) {
 	if s == nil || s.max <= 0 {
 		return
 	}
+	k := key{sender, id}
 	s.mu.Lock()
-	if e, ok := s.byKey[key{sender, id}]; ok {
+	defer s.mu.Unlock()
+	if e, ok := s.byKey[k]; ok {
 		e.answer = answer
 	}
-	s.mu.Unlock()
+	delete(s.attempts, k)
+	if s.j != nil {
+		s.logErr(s.j.append(s, journalLine{Sender: sender, ID: id, Answer: string(answer)}))
+	}
 }

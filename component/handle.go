@@ -299,6 +299,11 @@ func (h *Handle) Stop(ctx context.Context) error {
 		go func() { h.workers.Wait(); close(waited) }()
 		select {
 		case <-waited:
+			h.seen.mu.Lock()
+			if err := h.seen.j.close(); err != nil && h.stopErr == nil {
+				h.stopErr = fmt.Errorf("closing the dedupe journal: %w", err)
+			}
+			h.seen.mu.Unlock()
 		case <-ctx.Done():
 			if h.stopErr == nil {
 				h.stopErr = fmt.Errorf("methods still running: %w", ctx.Err())

@@ -52,6 +52,21 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		ctx, cancel = context.WithTimeout(ctx, def.registerTimeout)
 		defer cancel()
 	}
+	dedupe := newSeen(def.dedupeWindow)
+	dedupe.errLog = func(err error) { log.Error("dedupe journal", "component", def.name, "err", err) }
+	if def.dedupeFile != "" && def.dedupeWindow > 0 {
+		j, err := openJournal(def.dedupeFile, dedupe)
+		if err != nil {
+			return nil, fmt.Errorf("%w: dedupe journal: %v", ErrInvalidDefinition, err)
+		}
+		dedupe.j = j
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = dedupe.j.close()
+		}
+	}()
 	instance := wire.NewID()
 	sid, err := register(ctx, rt, def, instance, log)
 	if err != nil {
@@ -60,7 +75,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	base, cancelBase := context.WithCancel(context.Background())
 	h := &Handle{
 		def: def, sid: sid, root: rt.Root, brPID: rt.Bridge, log: log,
-		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job), seen: newSeen(def.dedupeWindow),
+		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job), seen: dedupe,
 		baseCtx: base, cancelBase: cancelBase, instance: instance,
 	}
 	notify := func(ev supervision.Event) {
@@ -95,6 +110,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		_ = h.Stop(context.Background())
 		return nil, fmt.Errorf("%w: consuming the queue of %s: %v", ErrRegistration, def.name, err)
 	}
+	started = true
 	log.Info("component registered", "component", def.name, "session", sid)
 	if def.registryCheck > 0 {
 		h.workers.Add(1)
