@@ -1,15 +1,22 @@
 # AT Queue for Go. `make help` lists the targets.
+SHELL    := /bin/bash
 GO       ?= go
 PKGS     ?= ./...
 BENCHTIME ?= 2s
 
-.PHONY: help test lint bench demo fuzz
+.PHONY: help test faults lint bench demo fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-test: ## run every test with the race detector (needs RabbitMQ at $$AMQP_URL or 127.0.0.1:5672)
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+test: ## every test with the race detector (RabbitMQ at $$AMQP_URL or 127.0.0.1:5672), then the fault injection
+	$(GO) test -race -count=1 -timeout 12m $$($(GO) list $(PKGS) | grep -v /internal/faults)
+	@$(MAKE) --no-print-directory faults
+
+faults: ## fault injection against the real broker; prints the accounting line of each fault
+	set -o pipefail; $(GO) test -race -count=1 -timeout 10m -v ./internal/faults/ 2>&1 \
+	  | grep -E '^(fault=|--- |ok|FAIL|PASS|panic:|\s+\S+_test\.go:[0-9]+: )'
+
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
