@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/at-technology/atqueue/internal/proctest"
 	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -37,8 +39,8 @@ type rig struct {
 	url     string
 	state   string // the registry's state file
 	journal string // the Counter's journal
-	reg     *proc
-	counter *proc
+	reg     *proctest.Proc
+	counter *proctest.Proc
 	c       *caller
 	sid     string // the Counter's session id
 }
@@ -57,7 +59,7 @@ func newRig(t *testing.T, url string) *rig {
 func (r *rig) startRegistry() {
 	r.t.Helper()
 	r.reg = start(r.t, "atq", "registry", "-u", r.url, "--state", r.state)
-	r.reg.waitLine("registry listening on ", ready)
+	r.reg.WaitLine("registry listening on ", ready)
 }
 
 // startCounter starts the Counter process and checks that it has the session it had.
@@ -68,7 +70,7 @@ func (r *rig) startCounter() {
 		args = append(args, "--durable-dedupe=false")
 	}
 	r.counter = start(r.t, "counter", args...)
-	line := r.counter.waitLine("Counter registered, session ", ready)
+	line := r.counter.WaitLine("Counter registered, session ", ready)
 	if !strings.Contains(line, r.sid) {
 		r.t.Errorf("Counter registered with %q, want session %s (its queue pair)", line, r.sid)
 	}
@@ -92,11 +94,11 @@ func (r *rig) run(fault string, inject func()) {
 	}
 	o := l.finish()
 	// Stopped first, so that the journal is final when it is read.
-	if code := r.counter.stop(); code != 0 {
-		t.Logf("counter exited with status %d after SIGTERM\nstderr (tail):\n%s", code, tail(r.counter.stderrText(), 15))
+	if code := r.counter.Stop(syscall.SIGTERM, stopped); code != 0 {
+		t.Logf("counter exited with status %d after SIGTERM\nstderr (tail):\n%s", code, proctest.Tail(r.counter.Stderr(), 15))
 	}
-	if code := r.reg.stop(); code != 0 {
-		t.Logf("registry exited with status %d after SIGTERM\nstderr (tail):\n%s", code, tail(r.reg.stderrText(), 15))
+	if code := r.reg.Stop(syscall.SIGTERM, stopped); code != 0 {
+		t.Logf("registry exited with status %d after SIGTERM\nstderr (tail):\n%s", code, proctest.Tail(r.reg.Stderr(), 15))
 	}
 	account(t, fault, o, readJournal(t, r.journal, fault), o.answered-int(at))
 }
@@ -123,7 +125,7 @@ func TestRegistryRestart(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rabbittest.VHost(t))
 	r.run("registry_restart", func() {
-		r.reg.kill()
+		r.reg.Kill(stopped)
 		r.startRegistry()
 	})
 }
@@ -134,7 +136,7 @@ func TestComponentRestart(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rabbittest.VHost(t))
 	r.run("component_restart", func() {
-		r.counter.kill()
+		r.counter.Kill(stopped)
 		waitNoConsumer(t, r.c.tr, wire.RecieveQueue(r.sid))
 		r.startCounter()
 	})

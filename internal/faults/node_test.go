@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/at-technology/atqueue/internal/proctest"
 )
 
 // node is a RabbitMQ node of the test's own: its own node name, AMQP and distribution
@@ -147,7 +149,7 @@ func (n *node) shutdown() {
 
 func (n *node) serverOutput() string {
 	b, _ := os.ReadFile(filepath.Join(n.dir, "server.out"))
-	return tail(string(b), 40)
+	return proctest.Tail(string(b), 40)
 }
 
 // rabbitBin finds the folder of rabbitmq-server: $RABBITMQ_SERVER's, then Debian's
@@ -157,7 +159,7 @@ func rabbitBin() (string, error) {
 	if p := os.Getenv("RABBITMQ_SERVER"); p != "" {
 		return filepath.Dir(p), nil
 	}
-	if fileExists("/usr/lib/rabbitmq/bin/rabbitmq-server") {
+	if _, err := os.Stat("/usr/lib/rabbitmq/bin/rabbitmq-server"); err == nil {
 		return "/usr/lib/rabbitmq/bin", nil
 	}
 	p, err := exec.LookPath("rabbitmq-server")

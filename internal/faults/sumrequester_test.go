@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
+	"github.com/at-technology/atqueue/internal/proctest"
 	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -21,15 +23,15 @@ const retried = "call failed, retrying"
 type seed struct {
 	t   *testing.T
 	url string
-	reg *proc
-	sum *proc
+	reg *proctest.Proc
+	sum *proctest.Proc
 }
 
 func startSeed(t *testing.T, url string) *seed {
 	t.Helper()
 	s := &seed{t: t, url: url}
 	s.reg = start(t, "registry", "--amqp", url, "--state", filepath.Join(t.TempDir(), "registry.json"))
-	s.reg.waitLine("registry listening", ready)
+	s.reg.WaitLine("registry listening", ready)
 	s.startSummator()
 	return s
 }
@@ -37,7 +39,7 @@ func startSeed(t *testing.T, url string) *seed {
 func (s *seed) startSummator() {
 	s.t.Helper()
 	s.sum = start(s.t, "intsummator", "--amqp", s.url)
-	s.sum.waitLine("IntSummator registered", ready)
+	s.sum.WaitLine("IntSummator registered", ready)
 }
 
 // bench runs sumrequester --bench n --concurrency 16 --retry, calls first once it has
@@ -45,21 +47,21 @@ func (s *seed) startSummator() {
 // the serial run's line (the concurrent run is starting), and requires both JSON lines to
 // say errors 0 and the program to exit 0. Each fault must be over before the run it was
 // meant for has ended, or it proved nothing.
-func (s *seed) bench(n int, first, second func(req *proc)) {
+func (s *seed) bench(n int, first, second func(req *proctest.Proc)) {
 	t := s.t
 	t.Helper()
 	req := start(t, "sumrequester", "--amqp", s.url, "--bench", strconv.Itoa(n), "--concurrency", "16", "--retry", "--timeout", "20s")
-	req.waitLine("SumRequester registered", ready)
+	req.WaitLine("SumRequester registered", ready)
 	first(req)
-	if strings.Contains(req.stdout(), `{"mode": "serial"`) {
+	if strings.Contains(req.Stdout(), `{"mode": "serial"`) {
 		t.Errorf("the serial run ended before the first fault was over: the fault did not hit it")
 	}
-	req.waitLine(`{"mode": "serial"`, 45*time.Second)
+	req.WaitLine(`{"mode": "serial"`, 45*time.Second)
 	second(req)
-	if strings.Contains(req.stdout(), `{"mode": "concurrent`) {
+	if strings.Contains(req.Stdout(), `{"mode": "concurrent`) {
 		t.Errorf("the concurrent run ended before the second fault was over: the fault did not hit it")
 	}
-	code := req.wait(45 * time.Second)
+	code := req.Wait(45 * time.Second)
 
 	type stats struct {
 		Mode   string `json:"mode"`
@@ -67,7 +69,7 @@ func (s *seed) bench(n int, first, second func(req *proc)) {
 		Errors *int   `json:"errors"`
 	}
 	var got []stats
-	for _, l := range strings.Split(req.stdout(), "\n") {
+	for _, l := range strings.Split(req.Stdout(), "\n") {
 		if !strings.HasPrefix(l, "{") {
 			continue
 		}
@@ -78,28 +80,28 @@ func (s *seed) bench(n int, first, second func(req *proc)) {
 		}
 		got = append(got, st)
 	}
-	for _, l := range strings.Split(req.stderrText(), "\n") {
+	for _, l := range strings.Split(req.Stderr(), "\n") {
 		if strings.Contains(l, "benchmark done") || strings.Contains(l, "warm-up calls failed") {
 			t.Log(l)
 		}
 	}
 	if code != 0 {
-		t.Errorf("sumrequester exited with status %d\nstderr (tail):\n%s", code, tail(req.stderrText(), 20))
+		t.Errorf("sumrequester exited with status %d\nstderr (tail):\n%s", code, proctest.Tail(req.Stderr(), 20))
 	}
 	want := []stats{{Mode: "serial", Calls: n}, {Mode: "concurrent16", Calls: 2 * n}}
 	if len(got) != len(want) {
-		t.Fatalf("want %d JSON lines, got %d:\n%s", len(want), len(got), req.stdout())
+		t.Fatalf("want %d JSON lines, got %d:\n%s", len(want), len(got), req.Stdout())
 	}
 	for i, w := range want {
 		if st := got[i]; st.Mode != w.Mode || st.Calls != w.Calls || st.Errors == nil || *st.Errors != 0 {
 			t.Errorf("line %d: %+v, want mode %s, %d calls, errors 0", i+1, st, w.Mode, w.Calls)
 		}
 	}
-	if code := s.sum.stop(); code != 0 {
-		t.Errorf("intsummator exited with status %d after SIGTERM\nstderr (tail):\n%s", code, tail(s.sum.stderrText(), 15))
+	if code := s.sum.Stop(syscall.SIGTERM, stopped); code != 0 {
+		t.Errorf("intsummator exited with status %d after SIGTERM\nstderr (tail):\n%s", code, proctest.Tail(s.sum.Stderr(), 15))
 	}
-	if code := s.reg.stop(); code != 0 {
-		t.Errorf("registry exited with status %d after SIGTERM\nstderr (tail):\n%s", code, tail(s.reg.stderrText(), 15))
+	if code := s.reg.Stop(syscall.SIGTERM, stopped); code != 0 {
+		t.Errorf("registry exited with status %d after SIGTERM\nstderr (tail):\n%s", code, proctest.Tail(s.reg.Stderr(), 15))
 	}
 }
 
@@ -120,14 +122,14 @@ func TestSumRequesterComponentRestart(t *testing.T) {
 	t.Cleanup(func() { _ = probe.Close() })
 	queue := wire.RecieveQueue(wire.SessionID("IntSummator"))
 
-	s.bench(200, func(*proc) {
-		s.sum.kill()
+	s.bench(200, func(*proctest.Proc) {
+		s.sum.Kill(stopped)
 		waitNoConsumer(t, probe, queue)
 		s.startSummator()
 		t.Log("IntSummator killed as the warm-up or serial run began, and restarted at once")
-	}, func(req *proc) {
-		s.sum.kill()
-		req.waitStderr(retried, strings.Count(req.stderrText(), retried), 10*time.Second)
+	}, func(req *proctest.Proc) {
+		s.sum.Kill(stopped)
+		req.WaitStderr(retried, strings.Count(req.Stderr(), retried), 10*time.Second)
 		waitNoConsumer(t, probe, queue)
 		s.startSummator()
 		t.Log("IntSummator killed as the concurrent run began, and restarted once the requester had retried")
@@ -147,11 +149,11 @@ func TestSumRequesterBrokerRestart(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
 	s := startSeed(t, n.url)
-	restart := func(*proc) {
-		s.sum.freeze()
+	restart := func(*proctest.Proc) {
+		s.sum.Signal(syscall.SIGSTOP) // frozen: it keeps its connections but answers nothing
 		n.mustCtl("stop_app")
 		n.mustCtl("start_app")
-		s.sum.thaw()
+		s.sum.Signal(syscall.SIGCONT)
 	}
 	s.bench(200, restart, restart)
 }

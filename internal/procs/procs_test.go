@@ -22,10 +22,10 @@ const (
 func seedRuns(t *testing.T, url string) {
 	t.Helper()
 	req := start(t, "sumrequester", "--amqp", url)
-	if code := req.wait(finished); code != 0 {
-		t.Fatalf("sumrequester exited with status %d\nstdout:\n%s\nstderr:\n%s", code, req.stdout(), req.stderrText())
+	if code := req.Wait(finished); code != 0 {
+		t.Fatalf("sumrequester exited with status %d\nstdout:\n%s\nstderr:\n%s", code, req.Stdout(), req.Stderr())
 	}
-	out := req.stdout()
+	out := req.Stdout()
 	for _, want := range []string{
 		"IntSummator.int_sum(a=5, b=18) = 23",
 		`IntSummator.int_sum(a=5, b="b") refused: invalid arguments: `,
@@ -40,17 +40,17 @@ func TestSeedAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
 	reg := start(t, "registry", "--amqp", url)
-	line := reg.waitLine("registry listening on ", ready)
+	line := reg.WaitLine("registry listening on ", ready)
 	if strings.Contains(line, "guest:guest") || !strings.Contains(line, "guest:***@") {
 		t.Errorf("the password is not masked: %q", line)
 	}
 	sum := start(t, "intsummator", "--amqp", url)
-	sum.waitLine("IntSummator registered, session 3b77ae37-4633-3abc-8d5f-e38581de1aba", ready)
+	sum.WaitLine("IntSummator registered, session 3b77ae37-4633-3abc-8d5f-e38581de1aba", ready)
 
 	seedRuns(t, url)
 
-	sum.stop(syscall.SIGTERM, stopped)
-	reg.stop(syscall.SIGTERM, stopped)
+	stop(t, sum, syscall.SIGTERM, stopped)
+	stop(t, reg, syscall.SIGTERM, stopped)
 }
 
 func TestAtqRegistryFromParts(t *testing.T) {
@@ -63,17 +63,17 @@ func TestAtqRegistryFromParts(t *testing.T) {
 	pw, _ := u.User.Password()
 	vhost := strings.TrimPrefix(u.Path, "/")
 	reg := start(t, "atq", "registry", "-H", u.Hostname(), "--port", u.Port(), "--user_name", u.User.Username(), "-P", pw, "--virtual-host", vhost)
-	line := reg.waitLine("registry listening on ", ready)
+	line := reg.WaitLine("registry listening on ", ready)
 	if !strings.Contains(line, vhost) || strings.Contains(line, ":"+pw+"@") {
 		t.Errorf("listening line %q: want the virtual host %s and a masked password", line, vhost)
 	}
 	sum := start(t, "intsummator", "--amqp", raw)
-	sum.waitLine("IntSummator registered", ready)
+	sum.WaitLine("IntSummator registered", ready)
 
 	seedRuns(t, raw)
 
-	sum.stop(syscall.SIGINT, stopped)
-	reg.stop(syscall.SIGINT, stopped)
+	stop(t, sum, syscall.SIGINT, stopped)
+	stop(t, reg, syscall.SIGINT, stopped)
 }
 
 func TestStopOnSignal(t *testing.T) {
@@ -82,15 +82,15 @@ func TestStopOnSignal(t *testing.T) {
 	for name, sig := range map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT} {
 		t.Run(name, func(t *testing.T) {
 			reg := start(t, "registry", "--amqp", url)
-			reg.waitLine("registry listening", ready)
+			reg.WaitLine("registry listening", ready)
 			sum := start(t, "intsummator", "--amqp", url)
-			sum.waitLine("IntSummator registered", ready)
-			sum.stop(sig, stopped)
-			reg.stop(sig, stopped)
+			sum.WaitLine("IntSummator registered", ready)
+			stop(t, sum, sig, stopped)
+			stop(t, reg, sig, stopped)
 
 			atq := start(t, "atq", "registry", "-u", url)
-			atq.waitLine("registry listening", ready)
-			atq.stop(sig, stopped)
+			atq.WaitLine("registry listening", ready)
+			stop(t, atq, sig, stopped)
 		})
 	}
 }
@@ -114,8 +114,8 @@ func TestUnreachableBroker(t *testing.T) {
 			t.Parallel()
 			t0 := time.Now()
 			p := start(t, tc.bin, tc.args...)
-			code := p.wait(stopped)
-			stderr := p.stderrText()
+			code := p.Wait(stopped)
+			stderr := p.Stderr()
 			if code == 0 {
 				t.Errorf("exit status 0, want non-zero")
 			}
@@ -124,8 +124,8 @@ func TestUnreachableBroker(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)
 				}
 			}
-			if strings.Contains(stderr, "s3cret") || strings.Contains(p.stdout(), "s3cret") {
-				t.Errorf("the password shows:\n%s%s", p.stdout(), stderr)
+			if strings.Contains(stderr, "s3cret") || strings.Contains(p.Stdout(), "s3cret") {
+				t.Errorf("the password shows:\n%s%s", p.Stdout(), stderr)
 			}
 			t.Logf("exit %d after %v: %s", code, time.Since(t0).Round(time.Millisecond), strings.TrimSpace(stderr))
 		})
@@ -136,13 +136,13 @@ func TestSumRequesterBench(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
 	reg := start(t, "registry", "--amqp", url)
-	reg.waitLine("registry listening", ready)
+	reg.WaitLine("registry listening", ready)
 	sum := start(t, "intsummator", "--amqp", url)
-	sum.waitLine("IntSummator registered", ready)
+	sum.WaitLine("IntSummator registered", ready)
 
 	req := start(t, "sumrequester", "--amqp", url, "--bench", "50", "--concurrency", "8")
-	if code := req.wait(finished); code != 0 {
-		t.Fatalf("sumrequester --bench exited with status %d\nstdout:\n%s\nstderr:\n%s", code, req.stdout(), req.stderrText())
+	if code := req.Wait(finished); code != 0 {
+		t.Fatalf("sumrequester --bench exited with status %d\nstdout:\n%s\nstderr:\n%s", code, req.Stdout(), req.Stderr())
 	}
 	type stats struct {
 		Mode      string   `json:"mode"`
@@ -153,7 +153,7 @@ func TestSumRequesterBench(t *testing.T) {
 		Errors    *int     `json:"errors"`
 	}
 	var got []stats
-	for _, l := range strings.Split(req.stdout(), "\n") {
+	for _, l := range strings.Split(req.Stdout(), "\n") {
 		if !strings.HasPrefix(l, "{") {
 			continue
 		}
@@ -167,7 +167,7 @@ func TestSumRequesterBench(t *testing.T) {
 		got = append(got, s)
 	}
 	if len(got) != 2 {
-		t.Fatalf("want 2 JSON lines, got %d:\n%s", len(got), req.stdout())
+		t.Fatalf("want 2 JSON lines, got %d:\n%s", len(got), req.Stdout())
 	}
 	for i, want := range []struct {
 		mode  string
@@ -178,19 +178,19 @@ func TestSumRequesterBench(t *testing.T) {
 			t.Errorf("line %d: %+v, want mode %s, %d calls, no errors, sane figures", i+1, s, want.mode, want.calls)
 		}
 	}
-	sum.stop(syscall.SIGTERM, stopped)
-	reg.stop(syscall.SIGTERM, stopped)
+	stop(t, sum, syscall.SIGTERM, stopped)
+	stop(t, reg, syscall.SIGTERM, stopped)
 }
 
 func TestDemoEmbedded(t *testing.T) {
 	t.Parallel()
 	p := start(t, "demo")
-	if code := p.wait(finished); code != 0 {
-		t.Fatalf("demo exited with status %d\nstdout:\n%s\nstderr:\n%s", code, p.stdout(), p.stderrText())
+	if code := p.Wait(finished); code != 0 {
+		t.Fatalf("demo exited with status %d\nstdout:\n%s\nstderr:\n%s", code, p.Stdout(), p.Stderr())
 	}
 	for _, want := range []string{"transport: embedded (in-process, no broker)", "= 23", "shut down cleanly"} {
-		if !strings.Contains(p.stdout(), want) {
-			t.Errorf("demo's output lacks %q:\n%s", want, p.stdout())
+		if !strings.Contains(p.Stdout(), want) {
+			t.Errorf("demo's output lacks %q:\n%s", want, p.Stdout())
 		}
 	}
 }
@@ -199,12 +199,12 @@ func TestDemoOverRabbitMQ(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
 	p := start(t, "demo", "--amqp", url)
-	if code := p.wait(finished); code != 0 {
-		t.Fatalf("demo --amqp exited with status %d\nstdout:\n%s\nstderr:\n%s", code, p.stdout(), p.stderrText())
+	if code := p.Wait(finished); code != 0 {
+		t.Fatalf("demo --amqp exited with status %d\nstdout:\n%s\nstderr:\n%s", code, p.Stdout(), p.Stderr())
 	}
 	for _, want := range []string{"transport: RabbitMQ at amqp://guest:***@", "= 23", "refused: ", "shut down cleanly"} {
-		if !strings.Contains(p.stdout(), want) {
-			t.Errorf("demo's output lacks %q:\n%s", want, p.stdout())
+		if !strings.Contains(p.Stdout(), want) {
+			t.Errorf("demo's output lacks %q:\n%s", want, p.Stdout())
 		}
 	}
 }
@@ -226,11 +226,11 @@ func TestAtqHelp(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			p := start(t, "atq", tc.args...)
-			if code := p.wait(stopped); code != tc.code {
-				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, p.stdout(), p.stderrText())
+			if code := p.Wait(stopped); code != tc.code {
+				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, p.Stdout(), p.Stderr())
 			}
-			if !strings.Contains(p.stdout(), tc.stdout) || !strings.Contains(p.stderrText(), tc.stderr) {
-				t.Errorf("want %q on stdout and %q on stderr\nstdout:\n%s\nstderr:\n%s", tc.stdout, tc.stderr, p.stdout(), p.stderrText())
+			if !strings.Contains(p.Stdout(), tc.stdout) || !strings.Contains(p.Stderr(), tc.stderr) {
+				t.Errorf("want %q on stdout and %q on stderr\nstdout:\n%s\nstderr:\n%s", tc.stdout, tc.stderr, p.Stdout(), p.Stderr())
 			}
 		})
 	}
