@@ -3,19 +3,25 @@ package actors_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
+	"testing"
 
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
 )
 
-// The README's "write your first component", kept compiling and running here.
+// The README's "write your first component", kept compiling and running here;
+// TestReadmeExampleInSync checks that the README shows exactly this code.
 func Example() {
+	// README begin
 	type SumArgs struct {
-		A int `json:"a"`
+		A int `json:"a" desc:"first addend"`
 		B int `json:"b"`
 	}
+
 	ctx := context.Background()
-	sys, _ := actors.New() // embedded transport: no broker needed
+	sys, _ := actors.New() // embedded transport; actors.WithTransport(amqp) for RabbitMQ
 	defer sys.Shutdown(ctx)
 	sys.StartRegistry(ctx)
 
@@ -27,7 +33,33 @@ func Example() {
 
 	caller, _ := sys.Spawn(ctx, component.New("SumRequester"))
 	var sum int
-	err := caller.Call(ctx, "IntSummator", "int_sum", SumArgs{A: 5, B: 18}, &sum)
+	err := caller.Call(ctx, "IntSummator", "int_sum", SumArgs{A: 5, B: 18}, &sum) // 23, nil
+	// README end
 	fmt.Println(sum, err)
 	// Output: 23 <nil>
+}
+
+func TestReadmeExampleInSync(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "## Write your first component\n\n```go\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	_, code, ok3 := strings.Cut(string(src), "// README "+"begin\n")
+	code, _, ok4 := strings.Cut(code, "\t// README "+"end")
+	if !ok || !ok2 || !ok3 || !ok4 {
+		t.Fatal("README example or its markers not found")
+	}
+	var lines []string
+	for _, l := range strings.Split(code, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "\t"))
+	}
+	if got, want := strings.TrimSpace(block), strings.TrimSpace(strings.Join(lines, "\n")); got != want {
+		t.Fatalf("README.md's example differs from Example in actors/example_test.go:\n--- README\n%s\n--- Example\n%s", got, want)
+	}
 }
