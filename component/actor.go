@@ -89,6 +89,13 @@ func (h *Handle) dispatch(d *bridge.Delivery) {
 	}
 }
 
+// request holds the top-level fields of a request's message, read in one pass.
+type request struct {
+	typ          string
+	method, args []byte
+	config       []byte
+}
+
 // job is one request for a worker.
 type job struct {
 	env wire.Envelope
@@ -126,15 +133,28 @@ func (h *Handle) serve(env wire.Envelope, d *bridge.Delivery) {
 	if hasToken {
 		ctx = context.WithValue(ctx, tokenKey{}, token)
 	}
-	switch typ := wire.PeekType(env.Message); typ {
+	var req request
+	_ = wire.Fields(env.Message, func(k string, v []byte) {
+		switch k {
+		case "type":
+			req.typ, _ = wire.StringValue(v)
+		case "method":
+			req.method = v
+		case "args":
+			req.args = v
+		case "config":
+			req.config = v
+		}
+	})
+	switch typ := req.typ; typ {
 	case wire.TypePing:
 		h.reply(&env, wire.Object{{Key: "result", Value: "pong"}}, d.Headers, d)
 	case wire.TypeCheckConfigured:
 		h.reply(&env, h.checkConfigured(ctx, token), d.Headers, d)
 	case wire.TypeConfigurate:
-		h.reply(&env, h.configurate(ctx, &env, token), nil, d)
+		h.reply(&env, h.configurate(ctx, &env, req.config, token), nil, d)
 	case wire.TypeExecMethod:
-		msg := h.exec(ctx, &env, token, hasToken, &current)
+		msg := h.exec(ctx, &env, &req, token, hasToken, &current)
 		h.reply(&env, msg, nil, d)
 	default:
 		h.reply(&env, wire.ErrorsMessage(wire.Exception(
@@ -146,9 +166,9 @@ func (h *Handle) serve(env wire.Envelope, d *bridge.Delivery) {
 
 // reply answers req with msg and acknowledges d once the transport has the answer.
 func (h *Handle) reply(req *wire.Envelope, msg any, headers wire.Headers, d *bridge.Delivery) {
-	payload, err := wire.Marshal(msg)
+	payload, err := wire.Compact(msg)
 	if err != nil {
-		payload, _ = wire.Marshal(wire.ErrorsMessage(fmt.Sprintf("the answer could not be encoded: %v", err)))
+		payload, _ = wire.Compact(wire.ErrorsMessage(fmt.Sprintf("the answer could not be encoded: %v", err)))
 	}
 	ans := wire.Envelope{Sender: h.def.name, Reciever: req.Sender, Message: payload, MessageID: wire.NewID(), AnswerTo: req.MessageID}
 	body, err := ans.Marshal()

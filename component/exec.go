@@ -14,19 +14,14 @@ import (
 // exec runs an exec_method request (spec §7.1) and returns the answer's message. Where
 // the Python package crashes and sends nothing (no method name, "args": null, a
 // validation failure of a method without inputs) it answers with an error instead.
-func (h *Handle) exec(ctx context.Context, env *wire.Envelope, headerToken string, hasHeader bool, current *string) any {
+func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, headerToken string, hasHeader bool, current *string) any {
 	name := h.def.name
-	var p struct {
-		Method json.RawMessage `json:"method"`
-		Args   json.RawMessage `json:"args"`
-	}
-	_ = json.Unmarshal(env.Message, &p)
 	fail := func(text string, methodName any) any {
 		return wire.ErrorsMessage(wire.Exception(text, ExecMethodException, h.sid, name, env.MessageID, env.Message,
 			wire.Field{Key: "method", Value: methodName}))
 	}
-	var methodName string
-	if len(p.Method) == 0 || p.Method[0] != '"' || json.Unmarshal(p.Method, &methodName) != nil {
+	methodName, ok := wire.StringValue(p.method)
+	if !ok {
 		return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" without a method name`,
 			name, env.MessageID, env.Sender), nil)
 	}
@@ -36,12 +31,12 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, headerToken strin
 			name, env.MessageID, env.Sender, methodName, wire.PyRepr(h.def.order)), nil)
 	}
 	args := map[string]any{}
-	if len(p.Args) > 0 {
-		if p.Args[0] != '{' {
+	if len(p.args) > 0 {
+		if p.args[0] != '{' {
 			return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" whose "args" is not an object: %s`,
-				name, env.MessageID, env.Sender, p.Args), methodName)
+				name, env.MessageID, env.Sender, p.args), methodName)
 		}
-		dec := json.NewDecoder(bytes.NewReader(p.Args))
+		dec := json.NewDecoder(bytes.NewReader(p.args))
 		dec.UseNumber()
 		if err := dec.Decode(&args); err != nil {
 			return fail(fmt.Sprintf(`Component "%s" could not read the arguments of message "%s": %v`, name, env.MessageID, err), methodName)
@@ -114,12 +109,8 @@ func (h *Handle) checkConfigured(ctx context.Context, token string) any {
 	return wire.Object{{Key: "result", Value: ok}}
 }
 
-func (h *Handle) configurate(ctx context.Context, env *wire.Envelope, token string) any {
-	var p struct {
-		Config json.RawMessage `json:"config"`
-	}
-	_ = json.Unmarshal(env.Message, &p)
-	if len(p.Config) == 0 || p.Config[0] != '{' {
+func (h *Handle) configurate(ctx context.Context, env *wire.Envelope, config []byte, token string) any {
+	if len(config) == 0 || config[0] != '{' {
 		return wire.ErrorsMessage(wire.Exception(
 			fmt.Sprintf(`Component "%s" received configurate message with id "%s" from "%s" without a "config" object`, h.def.name, env.MessageID, env.Sender),
 			ProcessMessageException, h.sid, h.def.name, env.MessageID, env.Message))
@@ -134,7 +125,7 @@ func (h *Handle) configurate(ctx context.Context, env *wire.Envelope, token stri
 	if h.def.configure == nil {
 		return wire.Object{{Key: "result", Value: true}}
 	}
-	res, err := h.def.configure(ctx, p.Config, token)
+	res, err := h.def.configure(ctx, json.RawMessage(config), token)
 	if err != nil {
 		return wire.ErrorsMessage(err.Error())
 	}

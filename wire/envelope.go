@@ -160,6 +160,22 @@ func sniffHeader(body []byte) (sender, id string) {
 	return sender, id
 }
 
+// Fields calls f with each top-level key of the JSON object raw and its raw value, in
+// order, without building values; an error when raw is not a valid JSON object.
+func Fields(raw []byte, f func(key string, value []byte)) error {
+	return splitObject(raw, f)
+}
+
+// StringValue decodes a raw JSON string value; ok is false for anything else.
+func StringValue(raw []byte) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	sc := scanner{b: raw}
+	s, err := sc.str()
+	return s, err == nil
+}
+
 // PeekType returns message.type when it is a string, "" otherwise.
 func PeekType(message json.RawMessage) string {
 	var p struct {

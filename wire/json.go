@@ -57,6 +57,10 @@ func marshalCompact(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
+// Compact encodes v as compact JSON without HTML escaping, keys in the order Marshal
+// keeps; Envelope.Marshal turns it into Python's form.
+func Compact(v any) ([]byte, error) { return marshalCompact(v) }
+
 // Marshal encodes v in Python's json.dumps(v, ensure_ascii=False) byte form. Key order
 // is that of encoding/json: struct field order, sorted map keys, Object order.
 func Marshal(v any) ([]byte, error) {
