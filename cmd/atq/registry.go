@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/at-technology/atqueue/actors"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/cli"
 	reg "github.com/at-technology/atqueue/registry"
@@ -117,14 +116,9 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if c.heartbeat > 0 {
 		opts = append(opts, amqpbridge.WithHeartbeat(c.heartbeat))
 	}
-	t, err := cli.Dial(ctx, url, log, opts...)
+	sys, err := cli.Connect(ctx, url, log, opts...)
 	if err != nil {
 		return cli.Interrupted(ctx, err)
-	}
-	sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
-	if err != nil {
-		_ = t.Close()
-		return err
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()

@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/at-technology/atqueue/actors"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/examples/seed"
 	"github.com/at-technology/atqueue/internal/cli"
@@ -42,14 +41,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log := cli.Logger(errOut, cli.Level(*verbose))
 
-	t, err := cli.Dial(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("intsummator"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("intsummator"))
 	if err != nil {
 		return cli.Interrupted(ctx, err)
-	}
-	sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
-	if err != nil {
-		_ = t.Close()
-		return err
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()

@@ -31,7 +31,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
@@ -87,13 +86,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log := cli.Logger(errOut, level)
 
-	t, err := cli.Dial(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("sumrequester"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("sumrequester"))
 	if err != nil {
-		return err
-	}
-	sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
-	if err != nil {
-		_ = t.Close()
 		return err
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)

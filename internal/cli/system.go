@@ -4,9 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/at-technology/atqueue/actors"
+	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 )
+
+// Connect dials the broker at url (as Dial does) and starts an actor system over it that
+// logs to log; the system owns the transport and closes it at Shutdown.
+func Connect(ctx context.Context, url string, log *slog.Logger, opts ...amqpbridge.Option) (*actors.System, error) {
+	t, err := Dial(ctx, url, log, opts...)
+	if err != nil {
+		return nil, err
+	}
+	sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
+	if err != nil {
+		_ = t.Close()
+		return nil, err
+	}
+	return sys, nil
+}
 
 // Stop shuts sys down in order within ShutdownTimeout. err, the reason for stopping
 // (nil for a normal stop), comes first in the result.

@@ -42,7 +42,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/at-technology/atqueue/actors"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/internal/cli"
@@ -85,14 +84,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	defer j.close()
 
-	t, err := cli.Dial(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("counter"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("counter"))
 	if err != nil {
 		return cli.Interrupted(ctx, err)
-	}
-	sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
-	if err != nil {
-		_ = t.Close()
-		return err
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()
