@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
@@ -34,8 +36,10 @@ type Handle struct {
 	jobs     chan job // idle workers wait here; closed at shutdown
 	seen     *seen    // recent requests and their answers
 	stopOnce sync.Once
-	stopErr  error
-	done     chan struct{} // closed when the actor has stopped for good
+	// unregistered is set once the registry confirmed the component left it.
+	unregistered atomic.Bool
+	stopErr      error
+	done         chan struct{} // closed when the actor has stopped for good
 
 	instance   string          // this run's id, sent with register and unregister
 	baseCtx    context.Context // parent of every method's context; cancelled at shutdown
@@ -283,10 +287,21 @@ func (h *Handle) Configurate(ctx context.Context, receiver string, config any, o
 	return r.Result, nil
 }
 
+// unregisterWait bounds how long Stop waits for the registry to confirm the unregister.
+const unregisterWait = 2 * time.Second
+
 // Stop deregisters the component, stops its actor and waits for its running methods
 // (bounded by ctx). It is idempotent; later calls return the first result.
 func (h *Handle) Stop(ctx context.Context) error {
 	h.stopOnce.Do(func() {
+		// Leave the registry first and wait (briefly) for it to confirm, so that nothing
+		// is left waiting in the queue once the component is gone.
+		uctx, cancel := context.WithTimeout(ctx, unregisterWait)
+		if _, err := h.Request(uctx, wire.RegistryName, wire.Object{{Key: "type", Value: wire.TypeUnregister}},
+			WithHeaders(wire.Headers{instanceHeader: h.instance})); err == nil {
+			h.unregistered.Store(true)
+		}
+		cancel()
 		h.stopErr = h.tree.Stop(ctx)
 		select {
 		case <-h.done:
@@ -328,10 +343,12 @@ func (h *Handle) shutdown(c actor.Context) {
 	for _, ch := range pending {
 		ch <- outcome{err: ErrStopped}
 	}
-	env := wire.Envelope{Sender: h.def.name, Reciever: wire.RegistryName,
-		Message: json.RawMessage(`{"type": "unregister"}`), MessageID: wire.NewID()}
-	if body, err := env.Marshal(); err == nil {
-		c.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: wire.Headers{instanceHeader: h.instance}})
+	if !h.unregistered.Load() { // stopped by its supervisor, or the registry did not answer Stop
+		env := wire.Envelope{Sender: h.def.name, Reciever: wire.RegistryName,
+			Message: json.RawMessage(`{"type": "unregister"}`), MessageID: wire.NewID()}
+		if body, err := env.Marshal(); err == nil {
+			c.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: wire.Headers{instanceHeader: h.instance}})
+		}
 	}
 	if h.sub != nil {
 		c.Send(h.brPID, &bridge.Release{Sub: h.sub})
