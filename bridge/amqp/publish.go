@@ -118,20 +118,11 @@ func (t *Transport) publishLink() (*link, error) {
 	for {
 		now := time.Now()
 		t.mu.Lock()
-		switch {
-		case t.closed:
+		l, changed, err := t.linkLocked()
+		if l != nil || err != nil {
 			t.mu.Unlock()
-			return nil, bridge.ErrClosed
-		case t.dead != nil:
-			err := t.dead
-			t.mu.Unlock()
-			return nil, err
+			return l, err
 		}
-		if l := t.usableLocked(); l != nil {
-			t.mu.Unlock()
-			return l, nil
-		}
-		changed := t.changed
 		// pending is in deadline order: Publish appends, requeue puts older ones in front.
 		n := 0
 		for n < len(t.pending) && !now.Before(t.pending[n].deadline) {

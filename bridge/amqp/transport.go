@@ -192,27 +192,33 @@ func (t *Transport) Connected() bool {
 	return t.usableLocked() != nil
 }
 
+// linkLocked returns the link to use now, or the error that means there will be none
+// (bridge.ErrClosed, or the final loss), or neither and the channel closed at the next
+// change of link. The caller holds t.mu.
+func (t *Transport) linkLocked() (*link, <-chan struct{}, error) {
+	switch {
+	case t.closed:
+		return nil, nil, bridge.ErrClosed
+	case t.dead != nil:
+		return nil, nil, t.dead
+	}
+	if l := t.usableLocked(); l != nil {
+		return l, nil, nil
+	}
+	return nil, t.changed, nil
+}
+
 // waitLink returns the link to use, waiting within ctx while the connection is being
 // restored. It fails with bridge.ErrClosed, the final loss, or an error that matches both
 // bridge.ErrConnectionLost and ctx.Err() when ctx ends first.
 func (t *Transport) waitLink(ctx context.Context) (*link, error) {
 	for {
 		t.mu.Lock()
-		switch {
-		case t.closed:
-			t.mu.Unlock()
-			return nil, bridge.ErrClosed
-		case t.dead != nil:
-			err := t.dead
-			t.mu.Unlock()
-			return nil, err
-		}
-		if l := t.usableLocked(); l != nil {
-			t.mu.Unlock()
-			return l, nil
-		}
-		changed := t.changed
+		l, changed, err := t.linkLocked()
 		t.mu.Unlock()
+		if l != nil || err != nil {
+			return l, err
+		}
 		select {
 		case <-changed:
 		case <-t.closing:
