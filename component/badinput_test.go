@@ -1,14 +1,12 @@
 package component_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/at-technology/atqueue/actors"
-	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -16,16 +14,8 @@ import (
 // Bad requests put straight on a component's queue get an error answer when the sender
 // can be identified, are dropped otherwise, and never stop the component.
 func TestBadInputOnComponentQueue(t *testing.T) {
-	rec := &recorder{Embedded: bridge.NewEmbedded(), got: make(chan []byte, 64)}
-	sys, err := actors.New(actors.WithTransport(rec), actors.WithLogger(testLogger(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
+	rec, sys := recordedSystem(t, actors.WithLogger(testLogger(t)))
 	ctx := ctxT(t)
-	if _, err := sys.StartRegistry(ctx); err != nil {
-		t.Fatal(err)
-	}
 	target, err := sys.Spawn(ctx, summator(component.WithMaxBody(4096)))
 	if err != nil {
 		t.Fatal(err)
@@ -34,9 +24,7 @@ func TestBadInputOnComponentQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.mu.Lock()
-	rec.watch = wire.SendQueue(target.SessionID())
-	rec.mu.Unlock()
+	rec.watchAnswers(target.Name())
 
 	id := ""
 	env := func(message string) string {

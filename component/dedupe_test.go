@@ -33,18 +33,32 @@ func (r *recorder) Publish(queue string, body []byte, h wire.Headers, done func(
 	r.Embedded.Publish(queue, body, h, done)
 }
 
-// A request delivered twice runs once; the second delivery gets the stored answer.
-func TestRedeliveredRequestRunsOnce(t *testing.T) {
-	rec := &recorder{Embedded: bridge.NewEmbedded(), got: make(chan []byte, 16)}
-	sys, err := actors.New(actors.WithTransport(rec))
+// recordedSystem starts a system with a registry over a recorder, shut down at cleanup.
+func recordedSystem(t *testing.T, opts ...actors.Option) (*recorder, *actors.System) {
+	t.Helper()
+	rec := &recorder{Embedded: bridge.NewEmbedded(), got: make(chan []byte, 64)}
+	sys, err := actors.New(append([]actors.Option{actors.WithTransport(rec)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Shutdown(context.Background())
-	ctx := ctxT(t)
-	if _, err := sys.StartRegistry(ctx); err != nil {
+	t.Cleanup(func() { _ = sys.Shutdown(context.Background()) })
+	if _, err := sys.StartRegistry(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
+	return rec, sys
+}
+
+// watchAnswers records what the component called name publishes.
+func (r *recorder) watchAnswers(name string) {
+	r.mu.Lock()
+	r.watch = wire.SendQueue(wire.SessionID(name))
+	r.mu.Unlock()
+}
+
+// A request delivered twice runs once; the second delivery gets the stored answer.
+func TestRedeliveredRequestRunsOnce(t *testing.T) {
+	rec, sys := recordedSystem(t)
+	ctx := ctxT(t)
 	var runs atomic.Int32
 	c := component.New("Counter")
 	component.Method(c, "bump", func(context.Context, struct{}) (int32, error) { return runs.Add(1), nil })
@@ -52,9 +66,7 @@ func TestRedeliveredRequestRunsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.mu.Lock()
-	rec.watch = wire.SendQueue(h.SessionID())
-	rec.mu.Unlock()
+	rec.watchAnswers("Counter")
 
 	req := wire.Envelope{Sender: "Elsewhere", Reciever: "Counter", MessageID: "dup-1",
 		Message: []byte(`{"type": "exec_method", "method": "bump", "args": {}}`)}

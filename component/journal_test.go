@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/actors"
-	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -26,25 +24,15 @@ func TestDedupeJournalOutlivesTheProcess(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat(poison, 3)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{Embedded: bridge.NewEmbedded(), got: make(chan []byte, 16)}
-	sys, err := actors.New(actors.WithTransport(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
+	rec, sys := recordedSystem(t)
 	ctx := ctxT(t)
-	if _, err := sys.StartRegistry(ctx); err != nil {
-		t.Fatal(err)
-	}
 	var runs atomic.Int32
 	def := func() *component.Component {
 		c := component.New("Counter", component.WithDedupeFile(path))
 		component.Method(c, "bump", func(context.Context, struct{}) (int32, error) { return runs.Add(1), nil })
 		return c
 	}
-	rec.mu.Lock()
-	rec.watch = wire.SendQueue(wire.SessionID("Counter"))
-	rec.mu.Unlock()
+	rec.watchAnswers("Counter")
 	ask := func(id string) []byte {
 		t.Helper()
 		req := wire.Envelope{Sender: "Elsewhere", Reciever: "Counter", MessageID: id,
