@@ -95,7 +95,28 @@ type state struct {
 	waiters  []*actor.PID
 	ticker   *time.Timer
 	noProbe  bool // the transport cannot count consumers
+	// lingering keeps consuming the send queue of a component that unregistered, by
+	// session, so that the answers it still sends reach their callers.
+	lingering map[string]*linger
 }
+
+// linger is the consumer of an unregistered component's send queue, kept for lingerFor.
+type linger struct {
+	sub   bridge.Subscription
+	timer *time.Timer
+}
+
+// lingerEnd releases a lingering consumer once its time is up.
+type lingerEnd struct {
+	sid string
+	l   *linger
+}
+
+// lingerFor is how long the registry still routes what an unregistered component sends:
+// a component that leaves answers the requests routed to it before its unregister (the
+// methods still running, the requests it refuses), and those answers must not be
+// stranded in a queue nobody reads.
+const lingerFor = 30 * time.Second
 
 // tick starts a round of liveness probes.
 type tick struct{}
@@ -118,7 +139,7 @@ func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	st := &state{cfg: cfg, bridge: bridgePID, byName: map[string]*entry{}, bySid: map[string]*entry{}}
+	st := &state{cfg: cfg, bridge: bridgePID, byName: map[string]*entry{}, bySid: map[string]*entry{}, lingering: map[string]*linger{}}
 	return actor.PropsFromProducer(func() actor.Actor { return &registryActor{st: st} })
 }
 
@@ -145,6 +166,11 @@ func (r *registryActor) Receive(c actor.Context) {
 		r.opened(c, sid, m)
 	case *bridge.Delivery:
 		r.handle(c, m)
+	case *lingerEnd:
+		if st.lingering[m.sid] == m.l {
+			delete(st.lingering, m.sid)
+			c.Send(st.bridge, &bridge.Release{Sub: m.l.sub})
+		}
 	case *Ready:
 		if st.ownReady || st.readyErr != nil {
 			c.Respond(&Ready{Err: st.readyErr})
@@ -160,10 +186,27 @@ func (r *registryActor) Receive(c actor.Context) {
 				c.Send(st.bridge, &bridge.Release{Sub: e.sub})
 			}
 		}
+		for sid, l := range st.lingering {
+			l.timer.Stop()
+			c.Send(st.bridge, &bridge.Release{Sub: l.sub})
+			delete(st.lingering, sid)
+		}
 		if st.own != nil {
 			c.Send(st.bridge, &bridge.Release{Sub: st.own})
 		}
 	}
+}
+
+// keepRouting lets the consumer of e's send queue run for lingerFor after e left.
+func (r *registryActor) keepRouting(c actor.Context, e *entry) {
+	if e.sub == nil {
+		return
+	}
+	self, sys := c.Self(), c.ActorSystem()
+	l := &linger{sub: e.sub}
+	l.timer = time.AfterFunc(lingerFor, func() { sys.Root.Send(self, &lingerEnd{sid: e.sid, l: l}) })
+	r.st.lingering[e.sid] = l
+	e.sub = nil
 }
 
 func (r *registryActor) open(c actor.Context, sid string) {
@@ -334,7 +377,13 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 		st.byName[e.name] = e
 		st.bySid[sid] = e
 		st.order = append(st.order, e.name)
-		r.open(c, sid)
+		if l := st.lingering[sid]; l != nil { // back soon after leaving: its consumer still runs
+			l.timer.Stop()
+			delete(st.lingering, sid)
+			e.sub, e.ready = l.sub, true
+		} else {
+			r.open(c, sid)
+		}
 	}
 	e.desc = desc.JSON
 	e.instance = instance
@@ -453,9 +502,7 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil && inst == e.instance}}, nil, nil)
 		if e != nil && inst == e.instance && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
 			st.cfg.log.Info("unregistered", "component", e.name)
-			if e.sub != nil {
-				c.Send(st.bridge, &bridge.Release{Sub: e.sub})
-			}
+			r.keepRouting(c, e)
 			r.remove(e)
 		}
 	default:
