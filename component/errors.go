@@ -68,6 +68,8 @@ func classify(from string, items []wire.ErrorItem) error {
 			return ErrCrashed
 		case ExecMethodException:
 			return ErrUnknownMethod
+		case ComponentStoppedException:
+			return ErrNotAlive
 		}
 		if it.Type == "" && from == wire.RegistryName && isNotRegistered(it.Text) {
 			return ErrUnknownComponent

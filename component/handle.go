@@ -36,10 +36,11 @@ type Handle struct {
 	jobs     chan job // idle workers wait here; closed at shutdown
 	seen     *seen    // recent requests and their answers
 	stopOnce sync.Once
-	// unregistered is set once the registry confirmed the component left it.
-	unregistered atomic.Bool
-	stopErr      error
-	done         chan struct{} // closed when the actor has stopped for good
+	// leaving is set when Stop begins: the component leaves the registry on purpose and
+	// must not register again.
+	leaving atomic.Bool
+	stopErr error
+	done    chan struct{} // closed when the actor has stopped for good
 
 	instance   string          // this run's id, sent with register and unregister
 	baseCtx    context.Context // parent of every method's context; cancelled at shutdown
@@ -295,13 +296,19 @@ const unregisterWait = 2 * time.Second
 func (h *Handle) Stop(ctx context.Context) error {
 	h.stopOnce.Do(func() {
 		// Leave the registry first and wait (briefly) for it to confirm, so that nothing
-		// is left waiting in the queue once the component is gone.
-		uctx, cancel := context.WithTimeout(ctx, unregisterWait)
-		if _, err := h.Request(uctx, wire.RegistryName, wire.Object{{Key: "type", Value: wire.TypeUnregister}},
-			WithHeaders(wire.Headers{instanceHeader: h.instance})); err == nil {
-			h.unregistered.Store(true)
+		// is left waiting in the queue once the component is gone. A component its
+		// supervisor stopped has left already.
+		select {
+		case <-h.done:
+		default:
+			h.leaving.Store(true)
+			uctx, cancel := context.WithTimeout(ctx, unregisterWait)
+			if _, err := h.Request(uctx, wire.RegistryName, wire.Object{{Key: "type", Value: wire.TypeUnregister}},
+				WithHeaders(wire.Headers{instanceHeader: h.instance})); err != nil {
+				h.log.Warn("the registry did not confirm the unregister", "component", h.def.name, "err", err)
+			}
+			cancel()
 		}
-		cancel()
 		h.stopErr = h.tree.Stop(ctx)
 		select {
 		case <-h.done:
@@ -324,12 +331,17 @@ func (h *Handle) Stop(ctx context.Context) error {
 				h.stopErr = fmt.Errorf("methods still running: %w", ctx.Err())
 			}
 		}
+		// Released only now, so that the requests the methods served are acknowledged
+		// rather than given back to the queue to run again at the next start.
+		if h.leaving.Load() && h.sub != nil {
+			h.root.Send(h.brPID, &bridge.Release{Sub: h.sub})
+		}
 	})
 	return h.stopErr
 }
 
-// shutdown runs once when the actor stops for good: it leaves the registry, releases
-// the consumer and fails the calls still waiting.
+// shutdown runs once when the actor stops for good: it fails the calls still waiting
+// and, when the supervisor stopped the component, leaves the registry.
 func (h *Handle) shutdown(c actor.Context) {
 	h.mu.Lock()
 	if h.stopped {
@@ -343,15 +355,21 @@ func (h *Handle) shutdown(c actor.Context) {
 	for _, ch := range pending {
 		ch <- outcome{err: ErrStopped}
 	}
-	if !h.unregistered.Load() { // stopped by its supervisor, or the registry did not answer Stop
+	// Stop releases the consumer once the running methods have answered; a component
+	// its supervisor stopped releases it now and drains its queue.
+	if !h.leaving.Load() {
+		if h.sub != nil {
+			c.Send(h.brPID, &bridge.Release{Sub: h.sub})
+		}
 		env := wire.Envelope{Sender: h.def.name, Reciever: wire.RegistryName,
 			Message: json.RawMessage(`{"type": "unregister"}`), MessageID: wire.NewID()}
 		if body, err := env.Marshal(); err == nil {
 			c.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: wire.Headers{instanceHeader: h.instance}})
+			if h.sub != nil {
+				h.workers.Add(1)
+				go h.drain(env.MessageID)
+			}
 		}
-	}
-	if h.sub != nil {
-		c.Send(h.brPID, &bridge.Release{Sub: h.sub})
 	}
 	close(h.jobs)
 	h.cancelBase()

@@ -137,7 +137,7 @@ func (h *Handle) watchRegistration(rt Runtime) {
 		ctx, cancel := context.WithTimeout(h.baseCtx, every)
 		ok, err := h.CheckRegistered(ctx, h.def.name)
 		cancel()
-		if h.baseCtx.Err() != nil {
+		if h.baseCtx.Err() != nil || h.leaving.Load() {
 			return
 		}
 		if err == nil && ok {
