@@ -114,7 +114,11 @@ func (t *Transport) bind(l *link, s *subscription) error {
 	s.mu.Unlock()
 	if old != nil {
 		if old.l == l {
-			return nil
+			select {
+			case <-old.done: // its channel closed while l stays up: consume again
+			default:
+				return nil
+			}
 		}
 		<-old.done // old.l is down: its deliveries end
 	}
@@ -171,14 +175,56 @@ func (s *subscription) run(b *binding, deliveries <-chan amqp.Delivery) {
 	}
 	switch {
 	case b.stopping.Load():
+		return
 	case b.l.conn.IsClosed():
 		if !s.t.reconnects() {
 			s.t.log.Warn("consumer ended: the connection is lost", "queue", s.queue, "consumer", s.tag)
 		}
+		return // the keeper resumes it on the next connection
 	case b.ch.IsClosed():
 		s.t.log.Warn("consumer ended: its channel closed", "queue", s.queue, "consumer", s.tag)
 	default:
 		s.t.log.Warn("consumer ended: cancelled by the broker (queue deleted?)", "queue", s.queue, "consumer", s.tag)
+	}
+	if s.t.reconnects() {
+		s.t.spawn(func() { s.resume(b) })
+	}
+}
+
+// resume consumes again, with backoff, after the broker ended old's consumer while the
+// connection stayed up: its channel was closed (consumer_timeout, a channel error) or the
+// queue was deleted, in which case the queues of a session this transport declared are
+// declared again. It gives up when the subscription is cancelled, when the connection goes
+// down (the keeper resumes it on the next one) or at Close.
+func (s *subscription) resume(old *binding) {
+	<-old.done
+	l := old.l
+	for attempt := 1; ; attempt++ {
+		if !s.t.sleep(max(s.t.opts.reconnect.Delay(attempt), minRedialDelay)) {
+			return
+		}
+		s.mu.Lock()
+		current := !s.cancelled && s.cur == old
+		s.mu.Unlock()
+		if !current || l.err() != nil {
+			return
+		}
+		err := s.t.bind(l, s)
+		if err == nil {
+			s.t.log.Info("consumer resumed", "queue", s.queue, "consumer", s.tag, "attempts", attempt)
+			return
+		}
+		if errors.Is(err, errCancelled) || l.err() != nil {
+			return
+		}
+		if sid, ok := s.t.sessionOf(s.queue); ok && errors.Is(err, bridge.ErrNoQueue) {
+			ctx, cancel := context.WithTimeout(context.Background(), redialTimeout)
+			if derr := s.t.declareOn(ctx, l, declareSession(sid)); derr != nil {
+				err = derr
+			}
+			cancel()
+		}
+		s.t.log.Warn("consumer not resumed yet", "queue", s.queue, "consumer", s.tag, "attempt", attempt, "err", err)
 	}
 }
 

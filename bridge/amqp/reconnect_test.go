@@ -605,3 +605,49 @@ func TestCloseWhileReconnecting(t *testing.T) {
 		})
 	}
 }
+
+// A consumer the broker ends while the connection stays up (here: its queue is deleted)
+// is resumed: the session's queues are declared again and deliveries flow as before.
+func TestConsumerResumesWhenBrokerEndsIt(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url, fastReconnect)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("resumed-consumer")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	queue := wire.RecieveQueue(sid)
+	in := newInbox()
+	sub, err := tr.Consume(ctx, queue, 0, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Cancel()
+	publishWait(t, tr, queue, []byte("before"), nil)
+	if d := in.next(t); string(d.Body) != "before" {
+		t.Fatalf("got %q", d.Body)
+	} else if err := d.Ack(); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := rawChannel(t, url).QueueDelete(queue, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := tr.Consumers(ctx, queue)
+		if err == nil && n == 1 {
+			break
+		}
+		if err != nil && !errors.Is(err, bridge.ErrNoQueue) {
+			t.Fatal(err)
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the consumer was not resumed: %d consumers, %v", n, err)
+		}
+	}
+	publishWait(t, tr, queue, []byte("after"), nil)
+	if d := in.next(t); string(d.Body) != "after" {
+		t.Fatalf("got %q", d.Body)
+	}
+}

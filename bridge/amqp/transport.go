@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -277,6 +278,21 @@ func (t *Transport) DeclareSession(ctx context.Context, sid string) error {
 	}
 	t.mu.Unlock()
 	return nil
+}
+
+// sessionOf returns the declared session whose queue queue is.
+func (t *Transport) sessionOf(queue string) (string, bool) {
+	sid, ok := strings.CutPrefix(queue, "send-")
+	if !ok {
+		sid, ok = strings.CutPrefix(queue, "recieve-")
+	}
+	if !ok {
+		return "", false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok = t.sidSet[sid]
+	return sid, ok
 }
 
 func declareSession(sid string) func(*amqp.Channel) error {
