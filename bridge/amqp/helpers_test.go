@@ -48,8 +48,10 @@ func dial(t testing.TB, url string, opts ...amqpbridge.Option) *amqpbridge.Trans
 	return tr
 }
 
+// ctxFor bounds a whole test. It is generous: CI runs the packages' tests side by side on
+// two cores, and a test that spends most of it has failed anyway.
 func ctxFor(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
