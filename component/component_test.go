@@ -61,8 +61,9 @@ func summator(opts ...component.Option) *component.Component {
 	return c
 }
 
+// ctxT bounds a whole test: generously, since CI runs packages side by side on two cores.
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
