@@ -22,9 +22,9 @@ type sumArgs struct {
 	B int `json:"b"`
 }
 
-func newSystem(t *testing.T) *actors.System {
+func newSystem(t *testing.T, opts ...actors.Option) *actors.System {
 	t.Helper()
-	sys, err := actors.New(actors.WithLogger(testLogger(t)))
+	sys, err := actors.New(append([]actors.Option{actors.WithLogger(testLogger(t))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,16 +3,21 @@ package component_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 
+	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/supervision"
+	"github.com/at-technology/atqueue/wire"
 )
 
 // Requests waiting in the queue of a component its supervisor stops are answered at once
 // with ComponentStoppedException (ErrNotAlive), not left to their callers' deadline.
 func TestStoppedComponentAnswersWhatWaitsForIt(t *testing.T) {
-	sys := newSystem(t)
+	tr := bridge.NewEmbedded()
+	sys := newSystem(t, actors.WithTransport(tr))
 	gate, started := make(chan struct{}), make(chan struct{}, 1)
 	fragile := component.New("Fragile", component.WithPrefetch(1),
 		component.WithPolicy(supervision.Policy{MaxRestarts: 0}))
@@ -42,6 +47,12 @@ func TestStoppedComponentAnswersWhatWaitsForIt(t *testing.T) {
 	errs := make(chan error, waiting)
 	for range waiting {
 		go func() { errs <- req.Call(ctx, "Fragile", "crash", nil, nil) }()
+	}
+	for tr.Depth(wire.RecieveQueue(h.SessionID())) < waiting {
+		if ctx.Err() != nil {
+			t.Fatal("the waiting requests never reached the queue")
+		}
+		runtime.Gosched()
 	}
 	close(gate)
 	if r, err := first.Wait(ctx); err != nil || !r.HasErrors {

@@ -1,0 +1,138 @@
+package stack_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/supervision"
+	"github.com/at-technology/atqueue/wire"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Over RabbitMQ, each party in its own connection: requests waiting in the queue of a
+// component its supervisor stops are answered with ComponentStoppedException, and the
+// answer of a method still running when its component leaves reaches the caller.
+func TestLeavingComponentAnswersOverRabbitMQ(t *testing.T) {
+	url := rabbittest.VHost(t)
+	startRegistry(t, url)
+	ctx := deadline(t, 30*time.Second)
+
+	gate, started := make(chan struct{}), make(chan struct{}, 1)
+	fragile := component.New("Fragile", component.WithPrefetch(1),
+		component.WithPolicy(supervision.Policy{MaxRestarts: 0}))
+	component.Method(fragile, "crash", func(context.Context, struct{}) (int, error) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-gate
+		panic("fragile")
+	})
+	release, running := make(chan struct{}), make(chan struct{})
+	slow := component.New("Slow")
+	component.Method(slow, "slow", func(context.Context, struct{}) (int, error) {
+		close(running)
+		<-release
+		return 42, nil
+	})
+	fh := spawn(t, url, fragile)
+	sh := spawn(t, url, slow)
+	req := spawn(t, url, component.New("Caller"))
+
+	// Fragile: one request runs, ten wait in the queue (prefetch 1), then it crashes for good.
+	first := make(chan error, 1)
+	go func() { first <- req.Call(ctx, "Fragile", "crash", nil, nil) }()
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the first request never ran")
+	}
+	const waiting = 10
+	errs := make(chan error, waiting)
+	for range waiting {
+		go func() { errs <- req.Call(ctx, "Fragile", "crash", nil, nil) }()
+	}
+	waitReady(ctx, t, url, wire.RecieveQueue(fh.SessionID()), waiting)
+	close(gate)
+	if err := <-first; !errors.Is(err, component.ErrCrashed) {
+		t.Fatalf("first request: %v", err)
+	}
+	stopped := 0
+	for range waiting {
+		err := <-errs
+		switch {
+		case errors.Is(err, component.ErrNotAlive):
+			stopped++
+		case errors.Is(err, component.ErrCrashed), errors.Is(err, component.ErrUnknownComponent):
+		default:
+			t.Errorf("a waiting request ended with %v", err)
+		}
+	}
+	if stopped == 0 {
+		t.Error("no waiting request was answered by the stopped component")
+	}
+	t.Logf("%d of %d waiting requests answered by the stopped component", stopped, waiting)
+	select {
+	case <-fh.Done():
+	case <-ctx.Done():
+		t.Fatal("Fragile did not stop")
+	}
+
+	// Slow: Stop begins while its method runs; the answer still arrives.
+	result := make(chan error, 1)
+	var got int
+	go func() { result <- req.Call(ctx, "Slow", "slow", nil, &got) }()
+	select {
+	case <-running:
+	case <-ctx.Done():
+		t.Fatal("the method never ran")
+	}
+	stopErr := make(chan error, 1)
+	go func() { stopErr <- sh.Stop(ctx) }()
+	for {
+		ok, err := req.CheckRegistered(ctx, "Slow")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	close(release)
+	if err := <-result; err != nil || got != 42 {
+		t.Fatalf("call: %d %v", got, err)
+	}
+	if err := <-stopErr; err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+}
+
+// waitReady waits until queue holds n messages ready for delivery, asking the broker.
+func waitReady(ctx context.Context, t *testing.T, url, queue string, n int) {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Messages >= n {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%s holds %d ready messages, want %d", queue, q.Messages, n)
+		}
+	}
+}
