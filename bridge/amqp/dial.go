@@ -131,6 +131,9 @@ func (t *Transport) connect(ctx context.Context, rawURL string, uri amqp.URI) (*
 		flSignal: make(chan struct{}, 1),
 	}
 	l.pubCh, err = l.channel(true)
+	if err == nil {
+		l.returns = l.pubCh.NotifyReturn(make(chan amqp.Return, returnBuffer))
+	}
 	if !stop() {
 		// ctx ended: the socket deadline may have expired under the open connection.
 		closeNet()

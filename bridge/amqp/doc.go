@@ -36,11 +36,12 @@
 // Publish never waits on the network: it queues the message and returns. Each done is
 // called exactly once, from the publisher or a confirmer (or from Publish itself when the
 // transport is closed or its connection is lost for good): nil on the broker's ack,
-// ErrNacked, ErrConfirmTimeout, bridge.ErrConnectionLost, or bridge.ErrClosed when Close
-// came first. Messages go to the default exchange with the queue name as routing key,
-// mandatory false (a message for a queue that does not exist is confirmed and dropped by
-// the broker), delivery mode 1 (transient), and no property but the headers (and the
-// expiration, with PublishExpiring).
+// bridge.ErrNoQueue, ErrNacked, ErrConfirmTimeout, bridge.ErrConnectionLost, or
+// bridge.ErrClosed when Close came first. Messages go to the default exchange with the
+// queue name as routing key, mandatory (the broker returns a message for a queue that does
+// not exist, before its ack; the confirmer matches the two and reports bridge.ErrNoQueue,
+// as the embedded transport does), delivery mode 1 (transient), and no property but the
+// headers (and the expiration, with PublishExpiring).
 //
 // # Deliveries and acknowledgement
 //

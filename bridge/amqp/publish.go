@@ -1,6 +1,7 @@
 package amqpbridge
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"time"
@@ -28,10 +29,11 @@ type inflight struct {
 
 // Publish queues body for queue on the default exchange and returns at once. done (may be
 // nil) is called exactly once, from a transport goroutine: nil when the broker confirmed the
-// message; ErrNacked, ErrConfirmTimeout, bridge.ErrConnectionLost or bridge.ErrClosed
-// otherwise (or the reason the headers cannot be encoded). done must not block. body and h
-// must not be modified after the call. Messages are transient (delivery mode 1) and carry no
-// properties but the headers.
+// message; bridge.ErrNoQueue when queue does not exist (messages are published mandatory
+// and the broker returns them); ErrNacked, ErrConfirmTimeout, bridge.ErrConnectionLost or
+// bridge.ErrClosed otherwise (or the reason the headers cannot be encoded). done must not
+// block. body and h must not be modified after the call. Messages are transient (delivery
+// mode 1) and carry no properties but the headers.
 //
 // While the connection is down the message is held and published after the reconnect; if
 // that has not happened within the confirm timeout (from this call), done gets
@@ -195,7 +197,7 @@ func (t *Transport) publishOn(l *link) {
 				m.done(fmt.Errorf("publishing to %s: headers: %w", m.queue, err))
 				continue
 			}
-			dc, err := l.pubCh.PublishWithDeferredConfirm("", m.queue, false, false, amqp.Publishing{
+			dc, err := l.pubCh.PublishWithDeferredConfirm("", m.queue, true, false, amqp.Publishing{
 				Headers:      headers,
 				DeliveryMode: amqp.Transient,
 				Expiration:   m.expires,
@@ -256,9 +258,55 @@ func (l *link) push(f inflight) {
 	}
 }
 
-// takeInflight waits for published messages; ok is false once the publisher has left l
-// and everything it published on l has been taken.
-func (l *link) takeInflight() (batch []inflight, ok bool) {
+// returned holds the messages the broker returned that no confirm has claimed yet, in
+// the order they came back.
+//
+// RabbitMQ sends basic.return for an unroutable mandatory message before its basic.ack,
+// and amqp091's reader hands both over in that order, the return into a buffered
+// channel. So when a confirm is seen, the return of its message, if any, is already in
+// r.ch: take drains it and matches the oldest return with the message by queue and body.
+// A return found at the head belongs to this message or to a later one (whose publish the
+// broker handled before this confirm went out); never to an earlier one, whose confirm
+// already claimed it.
+type returned struct {
+	ch      <-chan amqp.Return
+	pending []amqp.Return
+}
+
+func (r *returned) add(ret amqp.Return, ok bool) {
+	if !ok {
+		r.ch = nil // the channel closed with its link
+		return
+	}
+	r.pending = append(r.pending, ret)
+}
+
+// take reports whether m came back, and forgets its return.
+func (r *returned) take(m *outgoing) bool {
+	for r.ch != nil {
+		select {
+		case ret, ok := <-r.ch:
+			r.add(ret, ok)
+			continue
+		default:
+		}
+		break
+	}
+	if len(r.pending) == 0 {
+		return false
+	}
+	head := r.pending[0]
+	if head.RoutingKey != m.queue || !bytes.Equal(head.Body, m.body) {
+		return false
+	}
+	r.pending[0] = amqp.Return{}
+	r.pending = r.pending[1:]
+	return true
+}
+
+// takeInflight waits for published messages, keeping returns flowing meanwhile; ok is
+// false once the publisher has left l and everything it published on l has been taken.
+func (l *link) takeInflight(r *returned) (batch []inflight, ok bool) {
 	for {
 		l.mu.Lock()
 		batch, l.inflight = l.inflight, nil
@@ -267,6 +315,8 @@ func (l *link) takeInflight() (batch []inflight, ok bool) {
 			return batch, true
 		}
 		select {
+		case ret, ok := <-r.ch:
+			r.add(ret, ok)
 		case <-l.flSignal:
 		case <-l.pubDone:
 			l.mu.Lock()
@@ -287,23 +337,36 @@ func (t *Transport) confirmer(l *link) {
 	defer t.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	r := returned{ch: l.returns}
 	for {
-		batch, ok := l.takeInflight()
+		batch, ok := l.takeInflight(&r)
 		if !ok {
 			return
 		}
 		for _, f := range batch {
 			if !resolved(f.dc) {
 				timer.Reset(time.Until(f.m.deadline))
-				select {
-				case <-f.dc.Done():
-					timer.Stop()
-				case <-timer.C:
+				timedOut := false
+				for !timedOut && !resolved(f.dc) {
+					select {
+					case <-f.dc.Done():
+					case ret, ok := <-r.ch:
+						r.add(ret, ok)
+					case <-timer.C:
+						timedOut = true
+					}
+				}
+				timer.Stop()
+				if timedOut {
+					r.take(f.m)
 					f.m.done(fmt.Errorf("%w: %s not confirmed within %v", ErrConfirmTimeout, f.m.queue, t.opts.confirmTimeout))
 					continue
 				}
 			}
+			back := r.take(f.m)
 			switch {
+			case f.dc.Acked() && back:
+				f.m.done(fmt.Errorf("%w: %s (the broker returned the message)", bridge.ErrNoQueue, f.m.queue))
 			case f.dc.Acked():
 				f.m.done(nil)
 			case l.pubCh.IsClosed() || l.conn.IsClosed():

@@ -33,6 +33,9 @@ const (
 	redialTimeout = 10 * time.Second
 	// minRedialDelay keeps a zero backoff from spinning on a refused connection.
 	minRedialDelay = 10 * time.Millisecond
+	// returnBuffer lets amqp091's reader hand over returned messages without waiting for
+	// the confirmer, which drains them while it waits for confirms.
+	returnBuffer = 256
 )
 
 // Transport is a bridge.Transport (and bridge.Prober, bridge.Expirer, bridge.Connectivity)
@@ -76,6 +79,9 @@ type link struct {
 	conn   *amqp.Connection
 	declCh *amqp.Channel // used with t.declSem held; nil until needed or after an error
 	pubCh  *amqp.Channel // in confirm mode; only the publisher goroutine publishes on it
+	// returns carries the messages the broker could not route (published mandatory, to a
+	// queue that does not exist); only the confirmer reads it.
+	returns <-chan amqp.Return
 
 	down     chan struct{} // closed when the connection is gone (or Close began)
 	downOnce sync.Once

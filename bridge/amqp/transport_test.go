@@ -561,3 +561,45 @@ func TestCloseFailsQueuedPublishes(t *testing.T) {
 		t.Errorf("Cancel after Close: %v", err)
 	}
 }
+
+// A publish to a queue that does not exist ends with bridge.ErrNoQueue, as in the embedded
+// transport, and the publishes around it, to a queue that exists, still succeed: returns
+// are matched to the right messages.
+func TestPublishToMissingQueue(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	tr := dial(t, url)
+	ctx := ctxFor(t)
+	sid := wire.SessionID("missing-queue")
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	good, missing := wire.SendQueue(sid), "recieve-nobody-declared-this"
+	const n = 600
+	dones := newDoneCounter(n)
+	for i := range n {
+		queue := good
+		if i%3 == 1 {
+			queue = missing
+		}
+		tr.Publish(queue, []byte(fmt.Sprintf("m%d", i%2)), nil, dones.done(i))
+	}
+	dones.wait(t, 30*time.Second)
+	for i := range n {
+		err := dones.errs[i]
+		if i%3 == 1 {
+			if !errors.Is(err, bridge.ErrNoQueue) || !strings.Contains(err.Error(), missing) {
+				t.Fatalf("publish %d to the missing queue: done(%v), want ErrNoQueue naming it", i, err)
+			}
+		} else if err != nil {
+			t.Fatalf("publish %d to %s: done(%v)", i, good, err)
+		}
+	}
+	q, err := rawChannel(t, url).QueueDeclarePassive(good, true, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Messages != n-n/3 {
+		t.Fatalf("%s holds %d messages, want %d", good, q.Messages, n-n/3)
+	}
+}
