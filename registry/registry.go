@@ -166,6 +166,8 @@ func (r *registryActor) Receive(c actor.Context) {
 		r.opened(c, sid, m)
 	case *bridge.Delivery:
 		r.handle(c, m)
+	case *unroutable:
+		r.unroutable(c, m)
 	case *lingerEnd:
 		if st.lingering[m.sid] == m.l {
 			delete(st.lingering, m.sid)
@@ -298,7 +300,34 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 				wire.PyString(env.Reciever), now.Sub(target.lastAlive).Round(time.Second))), nil, d)
 		return
 	}
-	c.Send(st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(target.sid), Body: d.Body, Headers: d.Headers, Done: settle(d, st.cfg.log)})
+	queue := wire.RecieveQueue(target.sid)
+	done := settle(d, st.cfg.log)
+	if !env.IsAnswer() {
+		self, root, settled := c.Self(), c.ActorSystem().Root, done
+		done = func(err error) {
+			if errors.Is(err, bridge.ErrNoQueue) { // answered by the actor, which settles d
+				root.Send(self, &unroutable{d: d, reply: replyQueue, env: env, queue: queue})
+				return
+			}
+			settled(err)
+		}
+	}
+	c.Send(st.bridge, &bridge.Publish{Queue: queue, Body: d.Body, Headers: d.Headers, Done: done})
+}
+
+// unroutable is a request the registry routed to a queue that does not exist (deleted
+// behind the registry's back, its component gone): the sender is told at once.
+type unroutable struct {
+	d            *bridge.Delivery
+	reply, queue string
+	env          wire.Envelope
+}
+
+func (r *registryActor) unroutable(c actor.Context, m *unroutable) {
+	r.st.cfg.log.Warn("routed a request to a queue that does not exist", "component", m.env.Reciever, "queue", m.queue, "sender", m.env.Sender)
+	r.answer(c, m.reply, wire.RegistryName, m.env.Sender, m.env.MessageID,
+		wire.ErrorsMessage(fmt.Sprintf("Component %s is registered but not alive: its queue %s does not exist",
+			wire.PyString(m.env.Reciever), m.queue)), nil, m.d)
 }
 
 // handleOwn serves the registry's own queue: inspect and inspect_all (and, as a Go

@@ -3,10 +3,14 @@ package stack_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/at-technology/atqueue/actors"
+	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/examples/seed"
 	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
@@ -135,4 +139,61 @@ func waitReady(ctx context.Context, t *testing.T, url, queue string, n int) {
 			t.Fatalf("%s holds %d ready messages, want %d", queue, q.Messages, n)
 		}
 	}
+}
+
+// A component whose process is gone and whose queue was deleted behind the registry's back
+// (by an operator, say): a call to it is answered at once, not left to its deadline.
+func TestCallToDeletedQueueIsAnswered(t *testing.T) {
+	url := rabbittest.VHost(t)
+	startRegistry(t, url)
+	ctx := deadline(t, 30*time.Second)
+
+	// The ghost's process: its connection is closed under it, so it never unregisters.
+	tr, err := amqpbridge.Dial(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := actors.New(actors.WithTransport(tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost, err := sys.Spawn(ctx, seedSummator("Ghost"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tr.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = sys.Shutdown(sctx) // it cannot say goodbye without its connection
+	cancel()
+
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
+		t.Fatal(err)
+	}
+
+	req := spawn(t, url, component.New("Caller"))
+	var sum int
+	err = req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum)
+	var re *component.RemoteError
+	if !errors.Is(err, component.ErrNotAlive) || !errors.As(err, &re) || !strings.Contains(re.Items[0].Text, "does not exist") {
+		t.Fatalf("call to a deleted queue: %v", err)
+	}
+	// The registry keeps serving.
+	if ok, err := req.CheckRegistered(ctx, "Caller"); err != nil || !ok {
+		t.Fatalf("check_registered after: %v %v", ok, err)
+	}
+}
+
+func seedSummator(name string) *component.Component {
+	c := component.New(name)
+	component.Method(c, "int_sum", func(_ context.Context, in seed.SumArgs) (int, error) { return in.A + in.B, nil })
+	return c
 }
