@@ -35,6 +35,10 @@ const (
 	// ProcessMessageException is sent by a Go component for a request it cannot process
 	// (where the Python package crashes and sends nothing).
 	ProcessMessageException = "ProcessMessageException"
+	// ComponentStoppedException is sent by a Go component its supervisor stopped for good
+	// to a request that reached its queue too late to be served (routed by the registry
+	// before the component's unregister arrived there). Go callers get ErrNotAlive.
+	ComponentStoppedException = "ComponentStoppedException"
 )
 
 // RemoteError is an answer that carried an "errors" list.

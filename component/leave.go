@@ -9,11 +9,6 @@ import (
 	"github.com/at-technology/atqueue/wire"
 )
 
-// ComponentStoppedException is sent by a Go component that has stopped for good to a
-// request that reached its queue too late to be served: routed by the registry before
-// the component's unregister arrived there.
-const ComponentStoppedException = "ComponentStoppedException"
-
 // drain runs when the supervisor has stopped the component for good. The registry still
 // routes requests to the component until it handles the unregister that shutdown sent,
 // and requests waiting in the mailbox were dropped with the actor. Both sit in the queue:
