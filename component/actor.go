@@ -183,7 +183,9 @@ func (h *Handle) reply(req *wire.Envelope, msg any, headers wire.Headers, d *bri
 
 // publishAnswer publishes an answer body and settles d once the transport has it.
 func (h *Handle) publishAnswer(body []byte, headers wire.Headers, d *bridge.Delivery) {
+	h.unsettled.Add(1)
 	h.root.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: headers, Done: func(err error) {
+		defer h.unsettled.Done()
 		if err != nil {
 			h.log.Warn("answer not published; the request goes back to the queue", "component", h.def.name, "err", err)
 			_ = d.Nack(true)

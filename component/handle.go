@@ -32,10 +32,13 @@ type Handle struct {
 	pending map[string]chan outcome
 	stopped bool
 
-	workers  sync.WaitGroup
-	jobs     chan job // idle workers wait here; closed at shutdown
-	seen     *seen    // recent requests and their answers
-	stopOnce sync.Once
+	workers sync.WaitGroup
+	// unsettled counts the requests whose answer is on its way to the transport: Stop
+	// releases the consumer only after they are acknowledged.
+	unsettled sync.WaitGroup
+	jobs      chan job // idle workers wait here; closed at shutdown
+	seen      *seen    // recent requests and their answers
+	stopOnce  sync.Once
 	// leaving is set when Stop begins: the component leaves the registry on purpose and
 	// must not register again.
 	leaving atomic.Bool
@@ -318,7 +321,7 @@ func (h *Handle) Stop(ctx context.Context) error {
 			}
 		}
 		waited := make(chan struct{})
-		go func() { h.workers.Wait(); close(waited) }()
+		go func() { h.workers.Wait(); h.unsettled.Wait(); close(waited) }()
 		select {
 		case <-waited:
 			h.seen.mu.Lock()
@@ -331,8 +334,9 @@ func (h *Handle) Stop(ctx context.Context) error {
 				h.stopErr = fmt.Errorf("methods still running: %w", ctx.Err())
 			}
 		}
-		// Released only now, so that the requests the methods served are acknowledged
-		// rather than given back to the queue to run again at the next start.
+		// Released only now, once the answers of the requests the methods served are
+		// published and the requests acknowledged, so that none goes back to the queue to
+		// run again at the next start.
 		if h.leaving.Load() && h.sub != nil {
 			h.root.Send(h.brPID, &bridge.Release{Sub: h.sub})
 		}

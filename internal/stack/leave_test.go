@@ -113,6 +113,29 @@ func TestLeavingComponentAnswersOverRabbitMQ(t *testing.T) {
 	if err := <-stopErr; err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	// The request was acknowledged before the consumer went: nothing waits to run again.
+	if n := readyIn(t, url, wire.RecieveQueue(sh.SessionID())); n != 0 {
+		t.Fatalf("%d messages left in Slow's queue after Stop, want 0", n)
+	}
+}
+
+// readyIn is the number of messages ready for delivery in queue, as the broker says.
+func readyIn(t *testing.T, url, queue string) int {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q.Messages
 }
 
 // waitReady waits until queue holds n messages ready for delivery, asking the broker.
