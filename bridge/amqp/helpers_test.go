@@ -66,21 +66,6 @@ func vhostOf(t testing.TB, url string) string {
 	return u.Vhost
 }
 
-// rawChannel is a plain amqp091 channel on url, to look at what the broker holds.
-func rawChannel(t testing.TB, url string) *amqp.Channel {
-	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatalf("raw dial: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatalf("raw channel: %v", err)
-	}
-	return ch
-}
-
 // inbox collects deliveries without blocking the transport's goroutine.
 type inbox struct {
 	ch chan *bridge.Delivery

@@ -331,7 +331,7 @@ func TestWhileDisconnected(t *testing.T) {
 	eventually(t, 5*time.Second, "Connected() false after the cut", func() bool { return !tr.Connected() })
 	// As after a broker that lost its data: the session's queues must be declared again
 	// before anything is published or consumed on the new connection.
-	raw := rawChannel(t, url)
+	raw := rabbittest.Channel(t, url)
 	for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
 		if _, err := raw.QueueDelete(q, false, false, false); err != nil {
 			t.Fatal(err)
@@ -531,7 +531,7 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("held publish: no done within 10s of the broker coming back")
 	}
-	q, err := rawChannel(t, url).QueueDeclarePassive(queue, true, false, false, false, nil)
+	q, err := rabbittest.Channel(t, url).QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,7 +631,7 @@ func TestConsumerResumesWhenBrokerEndsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := rawChannel(t, url).QueueDelete(queue, false, false, false); err != nil {
+	if _, err := rabbittest.Channel(t, url).QueueDelete(queue, false, false, false); err != nil {
 		t.Fatal(err)
 	}
 	for {

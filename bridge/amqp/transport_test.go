@@ -34,7 +34,7 @@ func TestDeclareSession(t *testing.T) {
 	// A queue left with other flags fails the declare (and closes the declare channel);
 	// the next declare must work all the same.
 	clash := wire.SessionID("clash")
-	raw := rawChannel(t, url)
+	raw := rabbittest.Channel(t, url)
 	if _, err := raw.QueueDeclare(wire.SendQueue(clash), false, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestPublishConsumeRoundTrip(t *testing.T) {
 	// What the broker stores: transient, no content type, headers as sent.
 	other := wire.RecieveQueue(sid)
 	publishWait(t, tr, other, []byte("props"), wire.Headers{"auth_token": "t"})
-	raw := rawChannel(t, url)
+	raw := rabbittest.Channel(t, url)
 	d, ok, err := raw.Get(other, true)
 	if err != nil || !ok {
 		t.Fatalf("raw get: ok %v err %v", ok, err)
@@ -380,7 +380,7 @@ func TestPipelinedPublishes(t *testing.T) {
 	}
 	t.Logf("%d publishes: Publish calls took %v, all confirmed after %v (%.0f/s)", n, queued, elapsed, n/elapsed.Seconds())
 
-	raw := rawChannel(t, url)
+	raw := rabbittest.Channel(t, url)
 	q, err := raw.QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -595,7 +595,7 @@ func TestPublishToMissingQueue(t *testing.T) {
 			t.Fatalf("publish %d to %s: done(%v)", i, good, err)
 		}
 	}
-	q, err := rawChannel(t, url).QueueDeclarePassive(good, true, false, false, false, nil)
+	q, err := rabbittest.Channel(t, url).QueueDeclarePassive(good, true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

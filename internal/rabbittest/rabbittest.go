@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // DefaultURL is the broker of the development machines.
@@ -161,4 +163,20 @@ func random() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Channel is a plain amqp091 channel on url, closed with its connection when the test
+// ends: for looking at, or changing, what the broker holds behind the runtime's back.
+func Channel(t testing.TB, url string) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatalf("raw dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("raw channel: %v", err)
+	}
+	return ch
 }

@@ -114,23 +114,14 @@ func TestLeavingComponentAnswersOverRabbitMQ(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 	// The request was acknowledged before the consumer went: nothing waits to run again.
-	if n := readyIn(t, url, wire.RecieveQueue(sh.SessionID())); n != 0 {
+	if n := readyIn(t, rabbittest.Channel(t, url), wire.RecieveQueue(sh.SessionID())); n != 0 {
 		t.Fatalf("%d messages left in Slow's queue after Stop, want 0", n)
 	}
 }
 
 // readyIn is the number of messages ready for delivery in queue, as the broker says.
-func readyIn(t *testing.T, url, queue string) int {
+func readyIn(t *testing.T, ch *amqp.Channel, queue string) int {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
 	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -138,28 +129,17 @@ func readyIn(t *testing.T, url, queue string) int {
 	return q.Messages
 }
 
-// waitReady waits until queue holds n messages ready for delivery, asking the broker.
+// waitReady waits until queue holds n messages ready for delivery.
 func waitReady(ctx context.Context, t *testing.T, url, queue string, n int) {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := rabbittest.Channel(t, url)
 	for {
-		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if q.Messages >= n {
+		got := readyIn(t, ch, queue)
+		if got >= n {
 			return
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("%s holds %d ready messages, want %d", queue, q.Messages, n)
+			t.Fatalf("%s holds %d ready messages, want %d", queue, got, n)
 		}
 	}
 }
@@ -189,16 +169,7 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	_ = sys.Shutdown(sctx) // it cannot say goodbye without its connection
 	cancel()
 
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ch.QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
+	if _, err := rabbittest.Channel(t, url).QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
 		t.Fatal(err)
 	}
 
