@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/at-technology/atqueue/supervision"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/at-technology/atqueue/supervision"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/wire"
@@ -40,6 +42,12 @@ type (
 		// Deadline, when set, bounds declaring and consuming: an asker that has given up
 		// must not be left with a consumer nobody cancels.
 		Deadline time.Time
+		// Exclusive makes the consumer the queue's only one (Transport.ConsumeExclusive):
+		// Opened.Err matches ErrInUse while another consumer holds the queue. Lost (may be
+		// nil) is called once, from a transport goroutine, if the transport loses the
+		// queue to another consumer later; it must not block.
+		Exclusive bool
+		Lost      func(error)
 	}
 	// Opened answers Open.
 	Opened struct {
@@ -54,6 +62,20 @@ type (
 	Probe struct {
 		Queue string
 		Tag   any
+	}
+	// Drain asks for up to Max messages waiting in Queue, taken without consuming it; the
+	// bridge answers the sender with *Drained. Tag is returned unchanged.
+	Drain struct {
+		Queue string
+		Max   int
+		Tag   any
+	}
+	// Drained answers Drain. Err is ErrUnsupported when the transport cannot drain.
+	Drained struct {
+		Queue string
+		Tag   any
+		Msgs  []Message
+		Err   error
 	}
 	// Probed answers Probe. Err is ErrUnsupported when the transport cannot tell.
 	Probed struct {
@@ -73,6 +95,19 @@ type bridgeActor struct {
 	wg     *sync.WaitGroup
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// queueOf names the queue of each subscription it opened; releasing holds, by queue,
+	// the cancels still running. An Open waits for the cancels of its queue asked before
+	// it, so that an exclusive consumer released and opened again in that order (a
+	// restarted registry) does not find its own previous consumer in the way.
+	queueOf   map[Subscription]string
+	releasing map[string][]chan struct{}
+}
+
+// released reports a finished cancel to the bridge actor.
+type released struct {
+	queue string
+	done  chan struct{}
 }
 
 type openDone struct {
@@ -84,7 +119,7 @@ type openDone struct {
 // made t closes it after the actor has stopped.
 func Props(t Transport) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &bridgeActor{t: t, wg: &sync.WaitGroup{}}
+		return &bridgeActor{t: t, wg: &sync.WaitGroup{}, queueOf: map[Subscription]string{}, releasing: map[string][]chan struct{}{}}
 	})
 }
 
@@ -116,24 +151,43 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		if !m.Deadline.IsZero() {
 			ctx, cancel = context.WithDeadline(b.ctx, m.Deadline)
 		}
+		before := slices.Clone(b.releasing[m.Queue])
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
 			defer cancel()
 			res := &Opened{Queue: m.Queue}
+			for _, done := range before {
+				select {
+				case <-done:
+				case <-ctx.Done():
+				}
+			}
 			if m.Session != "" {
 				res.Err = b.t.DeclareSession(ctx, m.Session)
 			}
 			if res.Err == nil {
-				res.Sub, res.Err = b.t.Consume(ctx, m.Queue, m.Prefetch, m.Deliver)
+				if m.Exclusive {
+					res.Sub, res.Err = b.t.ConsumeExclusive(ctx, m.Queue, m.Prefetch, m.Deliver, m.Lost)
+				} else {
+					res.Sub, res.Err = b.t.Consume(ctx, m.Queue, m.Prefetch, m.Deliver)
+				}
 			}
 			sys.Root.Send(self, &openDone{to: to, res: res})
 		}()
 	case *openDone:
 		if m.to != nil {
+			if m.res.Sub != nil {
+				b.queueOf[m.res.Sub] = m.res.Queue
+			}
 			c.Send(m.to, m.res)
 		} else if m.res.Sub != nil {
 			_ = m.res.Sub.Cancel()
+		}
+	case *released:
+		b.releasing[m.queue] = slices.DeleteFunc(b.releasing[m.queue], func(d chan struct{}) bool { return d == m.done })
+		if len(b.releasing[m.queue]) == 0 {
+			delete(b.releasing, m.queue)
 		}
 	case *Probe:
 		to := c.Sender()
@@ -152,14 +206,42 @@ func (b *bridgeActor) Receive(c actor.Context) {
 				sys.Root.Send(to, &Probed{Queue: m.Queue, Tag: m.Tag, Consumers: n, Err: err})
 			}
 		}()
-	case *Release:
-		if m.Sub == nil {
+	case *Drain:
+		to := c.Sender()
+		sys := c.ActorSystem()
+		ctx := b.ctx
+		dr, ok := b.t.(Drainer)
+		if !ok {
+			c.Respond(&Drained{Queue: m.Queue, Tag: m.Tag, Err: ErrUnsupported})
 			return
 		}
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
+			msgs, err := dr.Drain(ctx, m.Queue, m.Max)
+			if to != nil {
+				sys.Root.Send(to, &Drained{Queue: m.Queue, Tag: m.Tag, Msgs: msgs, Err: err})
+			}
+		}()
+	case *Release:
+		if m.Sub == nil {
+			return
+		}
+		queue, known := b.queueOf[m.Sub]
+		delete(b.queueOf, m.Sub)
+		done := make(chan struct{})
+		if known {
+			b.releasing[queue] = append(b.releasing[queue], done)
+		}
+		self, sys := c.Self(), c.ActorSystem()
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
 			_ = m.Sub.Cancel()
+			close(done)
+			if known {
+				sys.Root.Send(self, &released{queue: queue, done: done})
+			}
 		}()
 	case *actor.Stopping, *actor.Restarting:
 		b.cancel()

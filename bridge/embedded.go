@@ -60,6 +60,7 @@ type memQueue struct {
 	tag         uint64
 	dispatching bool
 	idle        *sync.Cond // signalled when dispatching ends
+	exclusive   bool       // its only consumer asked to be the only one
 }
 
 // DeclareSession creates the queue pair of sid if it does not exist yet.
@@ -116,6 +117,16 @@ func (e *Embedded) Consumers(_ context.Context, queue string) (int, error) {
 
 // Consume attaches a consumer to a declared queue.
 func (e *Embedded) Consume(_ context.Context, queue string, prefetch int, deliver func(*Delivery)) (Subscription, error) {
+	return e.consume(queue, prefetch, deliver, false)
+}
+
+// ConsumeExclusive attaches the only consumer of a declared queue. The in-process
+// transport never loses a consumer, so lost is never called.
+func (e *Embedded) ConsumeExclusive(_ context.Context, queue string, prefetch int, deliver func(*Delivery), _ func(error)) (Subscription, error) {
+	return e.consume(queue, prefetch, deliver, true)
+}
+
+func (e *Embedded) consume(queue string, prefetch int, deliver func(*Delivery), exclusive bool) (Subscription, error) {
 	q, err := e.queue(queue)
 	if err != nil {
 		return nil, err
@@ -125,10 +136,36 @@ func (e *Embedded) Consume(_ context.Context, queue string, prefetch int, delive
 	}
 	c := &memConsumer{deliver: deliver, prefetch: prefetch, unacked: make(map[uint64]memMessage)}
 	q.mu.Lock()
+	if q.exclusive || exclusive && len(q.consumers) > 0 {
+		q.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s", ErrInUse, queue)
+	}
+	q.exclusive = exclusive
 	q.consumers = append(q.consumers, c)
 	q.mu.Unlock()
 	q.dispatch()
 	return &memSub{q: q, c: c}, nil
+}
+
+// Drain takes up to max ready messages off a declared queue, oldest first.
+func (e *Embedded) Drain(_ context.Context, queue string, max int) ([]Message, error) {
+	q, err := e.queue(queue)
+	if err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	var out []Message
+	for len(q.ready) > 0 && len(out) < max {
+		m := q.ready[0]
+		q.remove(0)
+		if !m.expires.IsZero() && now.After(m.expires) {
+			continue
+		}
+		out = append(out, Message{Body: m.body, Headers: m.headers})
+	}
+	return out, nil
 }
 
 // Publish appends body to queue and delivers it if a consumer has room.
@@ -270,6 +307,7 @@ func (s *memSub) Cancel() error {
 		for i, c := range q.consumers {
 			if c == s.c {
 				q.consumers = append(q.consumers[:i:i], q.consumers[i+1:]...)
+				q.exclusive = false
 				break
 			}
 		}

@@ -11,4 +11,8 @@ var (
 	ErrUnsupported = errors.New("not supported by this transport")
 	// ErrConnectionLost is reported for work that the loss of the broker connection cut short.
 	ErrConnectionLost = errors.New("connection lost")
+	// ErrInUse is returned when an exclusive consumer cannot have its queue: another
+	// consumer (exclusive or not) holds it, or an exclusive one holds it against a new
+	// consumer.
+	ErrInUse = errors.New("queue in exclusive use")
 )

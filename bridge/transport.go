@@ -22,6 +22,12 @@ type Transport interface {
 	// (hand the delivery to an actor). At most prefetch deliveries are unacknowledged at
 	// once (prefetch <= 0 means DefaultPrefetch).
 	Consume(ctx context.Context, queue string, prefetch int, deliver func(*Delivery)) (Subscription, error)
+	// ConsumeExclusive is Consume as the only consumer of queue: it fails with ErrInUse
+	// while the queue has another consumer, and while it lasts every other consumer of the
+	// queue is refused. If the transport cannot keep it (after a reconnect another
+	// consumer had taken the queue), lost (may be nil) is called once, from a transport
+	// goroutine, after the last delivery; the subscription is then cancelled.
+	ConsumeExclusive(ctx context.Context, queue string, prefetch int, deliver func(*Delivery), lost func(error)) (Subscription, error)
 	// Publish hands body to the transport and returns at once; done (may be nil) is called
 	// exactly once with the outcome: nil when the queue has accepted it (a publisher
 	// confirm on AMQP), an error otherwise.
@@ -35,6 +41,23 @@ type Transport interface {
 type Prober interface {
 	// Consumers returns the number of consumers of queue. It may wait on the network.
 	Consumers(ctx context.Context, queue string) (int, error)
+}
+
+// Drainer is implemented by transports that can take the messages waiting in a queue
+// without consuming it (AMQP basic.get), so that the queue's consumer count stays what its
+// owner makes it. The registry uses it to answer the requests queued for a component
+// that died.
+type Drainer interface {
+	// Drain removes up to max messages from queue and returns them, oldest first; fewer
+	// (none) when the queue holds fewer. The messages are acknowledged as they are taken.
+	// It may wait on the network and honours ctx.
+	Drain(ctx context.Context, queue string, max int) ([]Message, error)
+}
+
+// Message is a message taken from a queue and already settled.
+type Message struct {
+	Body    []byte
+	Headers wire.Headers
 }
 
 // Expirer is implemented by transports that can drop a message not consumed within ttl
@@ -53,7 +76,10 @@ type Connectivity interface {
 	Connected() bool
 }
 
-var _ Connectivity = (*Embedded)(nil)
+var (
+	_ Connectivity = (*Embedded)(nil)
+	_ Drainer      = (*Embedded)(nil)
+)
 
 // Connected reports true: the in-process transport has no connection to lose.
 func (e *Embedded) Connected() bool { return true }
