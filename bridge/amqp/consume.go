@@ -25,6 +25,10 @@ type subscription struct {
 	prefetch int
 	tag      string
 	deliver  func(*bridge.Delivery)
+	// exclusive consumers are refused while the queue has another consumer; lost is
+	// called when a reconnect finds the queue taken (see lose).
+	exclusive bool
+	lost      func(error)
 
 	bindMu sync.Mutex // held while binding to a link: one bind at a time
 
@@ -52,6 +56,20 @@ type binding struct {
 // survives reconnects: it is resumed on a new channel of the new connection, and RabbitMQ
 // redelivers (with Redelivered set) what was unacknowledged when the old one dropped.
 func (t *Transport) Consume(ctx context.Context, queue string, prefetch int, deliver func(*bridge.Delivery)) (bridge.Subscription, error) {
+	return t.consume(ctx, queue, prefetch, deliver, false, nil)
+}
+
+// ConsumeExclusive is Consume with an exclusive consumer (basic.consume exclusive): it
+// fails with bridge.ErrInUse while the queue has another consumer, and RabbitMQ refuses
+// every other consumer while it lasts. Exclusive consumers are a consumer flag, not a
+// queue argument, so peers that declare the queue see nothing different. When a reconnect
+// finds the queue taken by another consumer, the subscription ends and lost (may be nil)
+// is called once with an error matching bridge.ErrInUse.
+func (t *Transport) ConsumeExclusive(ctx context.Context, queue string, prefetch int, deliver func(*bridge.Delivery), lost func(error)) (bridge.Subscription, error) {
+	return t.consume(ctx, queue, prefetch, deliver, true, lost)
+}
+
+func (t *Transport) consume(ctx context.Context, queue string, prefetch int, deliver func(*bridge.Delivery), exclusive bool, lost func(error)) (bridge.Subscription, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -59,11 +77,13 @@ func (t *Transport) Consume(ctx context.Context, queue string, prefetch int, del
 		prefetch = bridge.DefaultPrefetch
 	}
 	s := &subscription{
-		t:        t,
-		queue:    queue,
-		prefetch: min(prefetch, maxPrefetch),
-		tag:      t.opts.name + "-" + strconv.FormatUint(t.tags.Add(1), 10),
-		deliver:  deliver,
+		t:         t,
+		queue:     queue,
+		prefetch:  min(prefetch, maxPrefetch),
+		tag:       t.opts.name + "-" + strconv.FormatUint(t.tags.Add(1), 10),
+		deliver:   deliver,
+		exclusive: exclusive,
+		lost:      lost,
 	}
 	// Registered first, so that a reconnect while this call waits binds it too.
 	t.mu.Lock()
@@ -81,7 +101,7 @@ func (t *Transport) Consume(ctx context.Context, queue string, prefetch int, del
 	for {
 		l, err := t.waitLink(ctx)
 		if err == nil {
-			err = run(t, ctx, func() error { return t.bind(l, s) })
+			_, err = run(t, ctx, func() (none, error) { return none{}, t.bind(l, s) })
 			if err == nil {
 				return s, nil
 			}
@@ -131,12 +151,14 @@ func (t *Transport) bind(l *link, s *subscription) error {
 		_ = ch.Close()
 		return l.opError("consuming "+s.queue+": setting prefetch", err)
 	}
-	deliveries, err := ch.Consume(s.queue, s.tag, false, false, false, false, nil)
+	deliveries, err := ch.Consume(s.queue, s.tag, false, s.exclusive, false, false, nil)
 	if err != nil {
 		_ = ch.Close()
-		var amqpErr *amqp.Error
-		if errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotFound {
+		switch amqpCode(err) {
+		case amqp.NotFound:
 			return fmt.Errorf("%w: %s", bridge.ErrNoQueue, s.queue)
+		case amqp.AccessRefused: // "queue ... in exclusive use": another consumer has it
+			return fmt.Errorf("%w: %s has another consumer (%s)", bridge.ErrInUse, s.queue, reason(err))
 		}
 		return l.opError("consuming "+s.queue, err)
 	}
@@ -217,14 +239,28 @@ func (s *subscription) resume(old *binding) {
 		if errors.Is(err, errCancelled) || l.err() != nil {
 			return
 		}
+		if s.exclusive && errors.Is(err, bridge.ErrInUse) {
+			s.lose(err)
+			return
+		}
 		if sid, ok := s.t.sessionOf(s.queue); ok && errors.Is(err, bridge.ErrNoQueue) {
 			ctx, cancel := context.WithTimeout(context.Background(), redialTimeout)
-			if derr := s.t.declareOn(ctx, l, declareSession(sid)); derr != nil {
+			if _, derr := declareOn(s.t, ctx, l, s.t.declareSession(sid)); derr != nil {
 				err = derr
 			}
 			cancel()
 		}
 		s.t.log.Warn("consumer not resumed yet", "queue", s.queue, "consumer", s.tag, "attempt", attempt, "err", err)
+	}
+}
+
+// lose ends an exclusive subscription whose queue another consumer took while this one
+// was not bound, and tells its owner.
+func (s *subscription) lose(err error) {
+	s.t.log.Error("lost an exclusive queue to another consumer", "queue", s.queue, "consumer", s.tag, "err", err)
+	_ = s.Cancel()
+	if s.lost != nil {
+		s.lost(err)
 	}
 }
 

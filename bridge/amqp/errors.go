@@ -3,6 +3,9 @@ package amqpbridge
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 var (
@@ -41,4 +44,26 @@ func (e *dialError) Unwrap() []error {
 
 func newDialError(kind, cause error, format string, args ...any) error {
 	return &dialError{kind: kind, msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+// DurabilityHint is what errors about a queue declared with other flags add: the one
+// setting that decides it.
+const DurabilityHint = "queues of at_queue before commit 6ddd4b0 are not durable, later ones are: " +
+	"choose with --durable=true|false (amqpbridge.WithDurable) to match the deployment"
+
+// durabilityError is a PRECONDITION_FAILED about the durable flag, with DurabilityHint.
+type durabilityError struct{ err error }
+
+func (e *durabilityError) Error() string { return e.err.Error() + " (" + DurabilityHint + ")" }
+func (e *durabilityError) Unwrap() error { return e.err }
+
+// withDurabilityHint adds DurabilityHint to RabbitMQ's refusal of a queue declared with
+// another durable flag than it has ("inequivalent arg 'durable'"); other errors are
+// returned as they are.
+func withDurabilityHint(err error) error {
+	var amqpErr *amqp.Error
+	if errors.As(err, &amqpErr) && amqpErr.Code == amqp.PreconditionFailed && strings.Contains(amqpErr.Reason, "'durable'") {
+		return &durabilityError{err: err}
+	}
+	return err
 }

@@ -16,6 +16,7 @@ type options struct {
 	confirmTimeout time.Duration
 	name           string
 	reconnect      supervision.Backoff
+	durable        bool
 }
 
 func defaultOptions() options {
@@ -24,6 +25,7 @@ func defaultOptions() options {
 		logger:         slog.Default(),
 		confirmTimeout: 30 * time.Second,
 		reconnect:      supervision.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2, Jitter: 0.5},
+		durable:        true,
 	}
 }
 
@@ -65,4 +67,14 @@ func WithConfirmTimeout(d time.Duration) Option {
 // `rabbitmqctl list_connections client_properties` (default "atq-<8 random hex digits>").
 func WithConnectionName(name string) Option {
 	return func(o *options) { o.name = name }
+}
+
+// WithDurable sets whether the transport declares the send-/recieve- queues it creates
+// durable (default true, as at_queue does since commit 6ddd4b0). Queues that exist already
+// are adopted with the flags they have, whatever this says. Deployments whose Python
+// components pin at_queue from before commit 6ddd4b0 (every version until 2026-07-20)
+// declare them non-durable and need WithDurable(false) wherever the Go side creates a
+// queue first, above all the registry's own pair.
+func WithDurable(durable bool) Option {
+	return func(o *options) { o.durable = durable }
 }

@@ -122,7 +122,7 @@ func (t *Transport) setup(l *link) error {
 	t.mu.Unlock()
 
 	for _, sid := range sids {
-		if err := t.declareOn(context.Background(), l, declareSession(sid)); err != nil {
+		if _, err := declareOn(t, context.Background(), l, t.declareSession(sid)); err != nil {
 			if lerr := l.err(); lerr != nil {
 				return fmt.Errorf("redeclaring session %s: %w", sid, lerr)
 			}
@@ -133,6 +133,10 @@ func (t *Transport) setup(l *link) error {
 		if err := t.bind(l, s); err != nil && !errors.Is(err, errCancelled) {
 			if lerr := l.err(); lerr != nil {
 				return fmt.Errorf("resuming consumer of %s: %w", s.queue, lerr)
+			}
+			if s.exclusive && errors.Is(err, bridge.ErrInUse) {
+				s.lose(err)
+				continue
 			}
 			t.log.Error("could not resume a consumer after reconnecting", "queue", s.queue, "consumer", s.tag, "err", err)
 		}

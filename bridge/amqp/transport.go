@@ -20,6 +20,7 @@ var (
 	_ bridge.Prober       = (*Transport)(nil)
 	_ bridge.Expirer      = (*Transport)(nil)
 	_ bridge.Connectivity = (*Transport)(nil)
+	_ bridge.Drainer      = (*Transport)(nil)
 )
 
 const (
@@ -269,12 +270,14 @@ func (l *link) opError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// DeclareSession declares send-<sid> and recieve-<sid>: durable, not exclusive, not
-// auto-deleted, no arguments. Declaring existing queues with these flags is a no-op; queues
-// that exist with other flags fail with PRECONDITION_FAILED (the error says so). The
-// transport remembers sid and declares its queues again after every reconnect.
+// DeclareSession makes send-<sid> and recieve-<sid> exist. A queue that exists already is
+// adopted with the flags it has: at_queue before commit 6ddd4b0 declares these queues
+// non-durable, later versions durable, and RabbitMQ refuses to declare a queue again with
+// other flags. A missing queue is declared with the transport's default (WithDurable), not
+// exclusive, not auto-deleted, no arguments. The transport remembers sid and declares its
+// queues again after every reconnect.
 func (t *Transport) DeclareSession(ctx context.Context, sid string) error {
-	if err := t.onDeclareChannel(ctx, declareSession(sid)); err != nil {
+	if _, err := onDeclare(t, ctx, t.declareSession(sid)); err != nil {
 		return err
 	}
 	t.mu.Lock()
@@ -301,102 +304,188 @@ func (t *Transport) sessionOf(queue string) (string, bool) {
 	return sid, ok
 }
 
-func declareSession(sid string) func(*amqp.Channel) error {
-	return func(ch *amqp.Channel) error {
+// declChan returns the open declare channel of a link, opening a new one when an error
+// closed the last; it is only called with t.declSem held.
+type declChan func() (*amqp.Channel, error)
+
+// none is the result of declare-channel work that has nothing to return but its error.
+type none = struct{}
+
+func (t *Transport) declareSession(sid string) func(declChan) (none, error) {
+	return func(ch declChan) (none, error) {
 		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
-			if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
-				return fmt.Errorf("declaring queue %s: %w", q, err)
+			if err := t.declareQueue(ch, q); err != nil {
+				return none{}, err
 			}
 		}
-		return nil
+		return none{}, nil
 	}
+}
+
+// declareAttempts bounds the passive-declare/declare rounds of declareQueue: a round fails
+// only when another client declares the queue between the two with other flags, and the
+// next round adopts what it declared.
+const declareAttempts = 3
+
+// declareQueue adopts queue when it exists (a passive declare) and declares it with the
+// default flags otherwise. Both failures it expects close the channel: NOT_FOUND for the
+// passive declare, PRECONDITION_FAILED when another client won the race with other flags.
+func (t *Transport) declareQueue(get declChan, queue string) error {
+	var err error
+	for range declareAttempts {
+		var ch *amqp.Channel
+		if ch, err = get(); err != nil {
+			return err
+		}
+		if _, err = ch.QueueDeclarePassive(queue, false, false, false, false, nil); err == nil {
+			return nil
+		}
+		if amqpCode(err) != amqp.NotFound {
+			break
+		}
+		if ch, err = get(); err != nil {
+			return err
+		}
+		if _, err = ch.QueueDeclare(queue, t.opts.durable, false, false, false, nil); err == nil {
+			return nil
+		}
+		if amqpCode(err) != amqp.PreconditionFailed {
+			break
+		}
+	}
+	return fmt.Errorf("declaring queue %s: %w", queue, withDurabilityHint(err))
+}
+
+// amqpCode is the reply code of an AMQP error, 0 for other errors.
+func amqpCode(err error) int {
+	var amqpErr *amqp.Error
+	if errors.As(err, &amqpErr) {
+		return amqpErr.Code
+	}
+	return 0
 }
 
 // Consumers returns the number of consumers of queue (a passive declare); a queue that
 // does not exist fails with bridge.ErrNoQueue.
 func (t *Transport) Consumers(ctx context.Context, queue string) (int, error) {
-	var n int
-	err := t.onDeclareChannel(ctx, func(ch *amqp.Channel) error {
-		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	return onDeclare(t, ctx, func(get declChan) (int, error) {
+		ch, err := get()
 		if err != nil {
-			var amqpErr *amqp.Error
-			if errors.As(err, &amqpErr) && amqpErr.Code == amqp.NotFound {
-				return fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
-			}
-			return fmt.Errorf("inspecting queue %s: %w", queue, err)
+			return 0, err
 		}
-		n = q.Consumers
-		return nil
+		q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
+		if err != nil {
+			if amqpCode(err) == amqp.NotFound {
+				return 0, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
+			}
+			return 0, fmt.Errorf("inspecting queue %s: %w", queue, err)
+		}
+		return q.Consumers, nil
 	})
-	return n, err
 }
 
-// onDeclareChannel runs fn with the declare channel of the current link, one caller at a
-// time, within ctx. While the connection is down it waits for the next one; when the link
-// goes down under fn, fn runs again on the next link.
-func (t *Transport) onDeclareChannel(ctx context.Context, fn func(*amqp.Channel) error) error {
+// Drain takes up to max messages off queue with basic.get in no-ack mode: they are
+// settled as the broker hands them over, and the queue's consumers are not changed. A
+// queue that does not exist fails with bridge.ErrNoQueue. With an error, what was taken
+// before it is returned too.
+func (t *Transport) Drain(ctx context.Context, queue string, max int) ([]bridge.Message, error) {
+	return onDeclare(t, ctx, func(get declChan) ([]bridge.Message, error) {
+		var out []bridge.Message
+		ch, err := get()
+		if err != nil {
+			return nil, err
+		}
+		for len(out) < max {
+			d, ok, err := ch.Get(queue, true)
+			switch {
+			case err != nil && amqpCode(err) == amqp.NotFound:
+				return out, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
+			case err != nil:
+				return out, fmt.Errorf("draining queue %s: %w", queue, err)
+			case !ok:
+				return out, nil
+			}
+			out = append(out, bridge.Message{Body: d.Body, Headers: wire.Headers(d.Headers)})
+		}
+		return out, nil
+	})
+}
+
+// onDeclare runs fn with the declare channel of the current link, one caller at a time,
+// within ctx. While the connection is down it waits for the next one; when the link goes
+// down under fn, fn runs again on the next link.
+func onDeclare[T any](t *Transport, ctx context.Context, fn func(declChan) (T, error)) (T, error) {
 	for {
 		l, err := t.waitLink(ctx)
 		if err != nil {
-			return err
+			var zero T
+			return zero, err
 		}
-		err = run(t, ctx, func() error { return t.declareOn(ctx, l, fn) })
+		v, err := run(t, ctx, func() (T, error) { return declareOn(t, ctx, l, fn) })
 		if err != nil && t.retryable(ctx, l, err) {
 			continue
 		}
-		return err
+		return v, err
 	}
 }
 
 // declareOn runs fn with l's declare channel while holding t.declSem. A channel that an
-// error closed is replaced on the next call.
-func (t *Transport) declareOn(ctx context.Context, l *link, fn func(*amqp.Channel) error) error {
+// error closed is replaced when fn asks for it again, or on the next call.
+func declareOn[T any](t *Transport, ctx context.Context, l *link, fn func(declChan) (T, error)) (T, error) {
+	var zero T
 	select {
 	case t.declSem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return zero, ctx.Err()
 	case <-l.down:
-		return l.lossErr
+		return zero, l.lossErr
 	case <-t.closing:
-		return bridge.ErrClosed
+		return zero, bridge.ErrClosed
 	}
 	defer func() { <-t.declSem }()
-	if l.declCh == nil || l.declCh.IsClosed() {
-		ch, err := l.channel(false)
-		if err != nil {
-			return l.opError("opening the declare channel", err)
+	get := func() (*amqp.Channel, error) {
+		if l.declCh == nil || l.declCh.IsClosed() {
+			ch, err := l.channel(false)
+			if err != nil {
+				return nil, l.opError("opening the declare channel", err)
+			}
+			l.declCh = ch
 		}
-		l.declCh = ch
+		return l.declCh, nil
 	}
-	if err := fn(l.declCh); err != nil {
-		if errors.Is(err, bridge.ErrNoQueue) {
-			return err
-		}
-		return l.opError("", err)
+	v, err := fn(get)
+	if err != nil && !errors.Is(err, bridge.ErrNoQueue) {
+		err = l.opError("", err)
 	}
-	return nil
+	return v, err
 }
 
 // run calls fn on a goroutine the transport owns and waits for its result within ctx.
 // When ctx ends first, run returns ctx.Err() and fn's result is dropped: fn must clean up
-// after itself when nobody wants what it made.
-func run(t *Transport, ctx context.Context, fn func() error) error {
+// after itself when nobody wants what it made. fn's result travels back on a channel, so
+// fn must not write variables the caller reads.
+func run[T any](t *Transport, ctx context.Context, fn func() (T, error)) (T, error) {
+	var zero T
 	if err := ctx.Err(); err != nil {
-		return err
+		return zero, err
 	}
-	res := make(chan error, 1)
-	if !t.spawn(func() { res <- fn() }) {
-		return bridge.ErrClosed
+	type result struct {
+		v   T
+		err error
+	}
+	res := make(chan result, 1)
+	if !t.spawn(func() { v, err := fn(); res <- result{v, err} }) {
+		return zero, bridge.ErrClosed
 	}
 	select {
-	case err := <-res:
-		return err
+	case r := <-res:
+		return r.v, r.err
 	case <-ctx.Done():
 		select {
-		case err := <-res: // fn finished first after all; its result is ours
-			return err
+		case r := <-res: // fn finished first after all; its result is ours
+			return r.v, r.err
 		default:
-			return ctx.Err()
+			return zero, ctx.Err()
 		}
 	}
 }

@@ -31,20 +31,24 @@ func TestDeclareSession(t *testing.T) {
 		}
 	}
 
-	// A queue left with other flags fails the declare (and closes the declare channel);
-	// the next declare must work all the same.
+	// A queue left non-durable by an old at_queue component is adopted as it is, not
+	// refused; its missing twin is declared with the default (durable).
 	clash := wire.SessionID("clash")
 	raw := rabbittest.Channel(t, url)
 	if _, err := raw.QueueDeclare(wire.SendQueue(clash), false, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := tr.DeclareSession(ctx, clash)
-	if err == nil || !strings.Contains(err.Error(), "PRECONDITION_FAILED") || !strings.Contains(err.Error(), wire.SendQueue(clash)) {
-		t.Fatalf("DeclareSession over a non-durable queue: err = %v, want PRECONDITION_FAILED naming the queue", err)
+	if err := tr.DeclareSession(ctx, clash); err != nil {
+		t.Fatalf("DeclareSession over a non-durable queue: %v, want it adopted", err)
 	}
 	after := wire.SessionID("after-clash")
 	if err := tr.DeclareSession(ctx, after); err != nil {
-		t.Fatalf("DeclareSession after a failed one: %v", err)
+		t.Fatalf("DeclareSession after adopting: %v", err)
+	}
+	// A transport for old deployments creates what is missing non-durable.
+	old := wire.SessionID("old-deployment")
+	if err := dial(t, url, amqpbridge.WithDurable(false)).DeclareSession(ctx, old); err != nil {
+		t.Fatalf("DeclareSession, WithDurable(false): %v", err)
 	}
 
 	cancelled, cancel := context.WithCancel(ctx)
@@ -56,7 +60,7 @@ func TestDeclareSession(t *testing.T) {
 		t.Errorf("Consume with a cancelled ctx: %v, want context.Canceled", err)
 	}
 
-	_, err = tr.Consume(ctx, "no-such-queue", 1, func(*bridge.Delivery) {})
+	_, err := tr.Consume(ctx, "no-such-queue", 1, func(*bridge.Delivery) {})
 	if !errors.Is(err, bridge.ErrNoQueue) {
 		t.Fatalf("Consume of a missing queue: err = %v, want bridge.ErrNoQueue", err)
 	}
@@ -86,9 +90,17 @@ func TestDeclareSession(t *testing.T) {
 		name, rest, _ := strings.Cut(line, "\t")
 		got[name] = rest
 	}
-	for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid), wire.SendQueue(after), wire.RecieveQueue(after)} {
-		if got[q] != "true\tfalse\tfalse\t[]" {
-			t.Errorf("queue %s: durable/auto_delete/exclusive/arguments = %q, want true, false, false, []\n%s", q, got[q], out)
+	for _, q := range []struct {
+		name    string
+		durable bool
+	}{
+		{wire.SendQueue(sid), true}, {wire.RecieveQueue(sid), true},
+		{wire.SendQueue(after), true}, {wire.RecieveQueue(after), true},
+		{wire.SendQueue(clash), false}, {wire.RecieveQueue(clash), true},
+		{wire.SendQueue(old), false}, {wire.RecieveQueue(old), false},
+	} {
+		if want := fmt.Sprintf("%t\tfalse\tfalse\t[]", q.durable); got[q.name] != want {
+			t.Errorf("queue %s: durable/auto_delete/exclusive/arguments = %q, want %q\n%s", q.name, got[q.name], want, out)
 		}
 	}
 }
