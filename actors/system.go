@@ -101,7 +101,11 @@ func (s *System) Runtime() component.Runtime {
 	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Log: s.cfg.log, Dispatcher: s.pool}
 }
 
-// StartRegistry spawns the supervised registry actor and waits until it consumes its queue.
+// StartRegistry spawns the supervised registry actor and waits until it serves its
+// queue. A registry that finds another registry serving the virtual host fails with
+// registry.ErrAnotherRegistry; with registry.WithStandby it waits instead, until the other
+// one stops (then StartRegistry returns) or ctx ends. Without a deadline on ctx, the wait
+// for a registry that is not standing by is bounded by 10s.
 func (s *System) StartRegistry(ctx context.Context, opts ...registry.Option) (*actor.PID, error) {
 	s.mu.Lock()
 	if s.down {
@@ -118,23 +122,55 @@ func (s *System) StartRegistry(ctx context.Context, opts ...registry.Option) (*a
 	if err != nil {
 		return nil, err
 	}
-	timeout := 10 * time.Second
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
-	}
-	res, err := s.sys.Root.RequestFuture(pid, &registry.Ready{}, timeout).Result()
-	if err != nil {
+	if err := s.awaitRegistry(ctx, pid); err != nil {
 		_ = s.infra.StopChild(context.Background(), pid)
 		return nil, fmt.Errorf("registry did not start: %w", err)
-	}
-	if r, ok := res.(*registry.Ready); ok && r.Err != nil {
-		_ = s.infra.StopChild(context.Background(), pid)
-		return nil, fmt.Errorf("registry did not start: %w", r.Err)
 	}
 	s.mu.Lock()
 	s.registry = pid
 	s.mu.Unlock()
 	return pid, nil
+}
+
+// awaitRegistry waits until the registry at pid serves: its first answer within ctx's
+// deadline (10s without one), then, while it stands by, until it serves or ctx ends. The
+// answers come to a waiter actor of its own rather than to futures, so that nothing
+// answers a future that gave up.
+func (s *System) awaitRegistry(ctx context.Context, pid *actor.PID) error {
+	answers := make(chan *registry.Ready, 2)
+	waiter := s.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if r, ok := c.Message().(*registry.Ready); ok {
+			select {
+			case answers <- r:
+			default:
+			}
+		}
+	}))
+	defer s.sys.Root.Stop(waiter)
+	first := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		first = time.Until(dl)
+	}
+	timer := time.NewTimer(first)
+	defer timer.Stop()
+	s.sys.Root.RequestWithCustomSender(pid, &registry.Ready{}, waiter)
+	for {
+		select {
+		case r := <-answers:
+			switch {
+			case r.Err != nil:
+				return r.Err
+			case !r.Standby:
+				return nil
+			}
+			timer.Stop()
+			s.sys.Root.RequestWithCustomSender(pid, &registry.AwaitActive{}, waiter)
+		case <-timer.C:
+			return fmt.Errorf("no answer within %v: %w", first, context.DeadlineExceeded)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // StopRegistry stops the registry actor and waits; StartRegistry may then start a new one

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -160,10 +161,22 @@ func (h *Handle) watchRegistration(rt Runtime) {
 	}
 }
 
+// Registration answers meant for other components are held, not given back at once, and
+// released every holdFor: given back at once they come straight back (RabbitMQ requeues at
+// the head) and a handful of stale answers would be all this registrant ever sees; held
+// for good, they would starve the others, as at_queue's registrants starve each other.
+const (
+	holdFor = 100 * time.Millisecond
+	// registrationPrefetch lets every message of the shared queue reach this registrant,
+	// its own answer included, however many stale answers wait before it.
+	registrationPrefetch = 1<<16 - 1
+)
+
 // register runs the registration exchange of spec §5.1 on the registry's session. Unlike
 // the Python package it takes only its own answer off the shared queue and gives every
-// other delivery back at once, so that components registering together do not hold each
-// other's answers (spec quirk 5), and it gives up when ctx ends.
+// other delivery back within holdFor, so that components registering together do not
+// hold each other's answers (spec quirk 5) and stale answers do not hide its own, and it
+// gives up when ctx ends.
 func register(ctx context.Context, rt Runtime, def *Component, instance string, log *slog.Logger) (string, error) {
 	req := wire.Envelope{
 		Sender: def.name, Reciever: wire.RegistryName, MessageID: wire.NewID(),
@@ -177,9 +190,22 @@ func register(ctx context.Context, rt Runtime, def *Component, instance string, 
 	if err != nil {
 		return "", fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err)
 	}
+	var (
+		mu   sync.Mutex
+		held []*bridge.Delivery
+	)
 	got := make(chan wire.Envelope, 1)
+	release := func() {
+		mu.Lock()
+		back := held
+		held = nil
+		mu.Unlock()
+		for _, d := range back {
+			_ = d.Nack(true)
+		}
+	}
 	sub, err := bridge.OpenFrom(ctx, rt.Root, rt.Bridge, &bridge.Open{
-		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession), Prefetch: 4,
+		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession), Prefetch: registrationPrefetch,
 		Deliver: func(d *bridge.Delivery) {
 			env, err := wire.Decode(d.Body, def.maxBody)
 			if err != nil {
@@ -188,7 +214,9 @@ func register(ctx context.Context, rt Runtime, def *Component, instance string, 
 				return
 			}
 			if env.Reciever != def.name || env.AnswerTo != req.MessageID {
-				_ = d.Nack(true)
+				mu.Lock()
+				held = append(held, d)
+				mu.Unlock()
 				return
 			}
 			_ = d.Ack()
@@ -202,36 +230,53 @@ func register(ctx context.Context, rt Runtime, def *Component, instance string, 
 		return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
 	}
 	defer rt.Root.Send(rt.Bridge, &bridge.Release{Sub: sub})
+	defer release()
 	published := make(chan error, 1)
 	rt.Root.Send(rt.Bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body,
 		Headers: wire.Headers{instanceHeader: instance}, Done: func(err error) { published <- err }})
-	select {
-	case err := <-published:
-		if err != nil {
-			return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+	hold := time.NewTicker(holdFor)
+	defer hold.Stop()
+	for waiting := true; waiting; {
+		select {
+		case err := <-published:
+			if err != nil {
+				return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+			}
+			waiting = false
+		case <-hold.C:
+			release()
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %s: %w", ErrRegistration, def.name, ctx.Err())
 		}
-	case <-ctx.Done():
-		return "", fmt.Errorf("%w: %s: %w", ErrRegistration, def.name, ctx.Err())
 	}
-	select {
-	case ans := <-got:
-		a, err := wire.DecodeAnswer(ans.Message)
-		if err != nil {
-			return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+	for {
+		select {
+		case ans := <-got:
+			return registrationAnswer(def, ans)
+		case <-hold.C:
+			release()
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %s: no answer from the registry: %w", ErrRegistration, def.name, ctx.Err())
 		}
-		if a.HasErrors {
-			return "", fmt.Errorf("%w: %s: the registry refused: %s", ErrRegistration, def.name, wire.ErrorTexts(a.Errors))
-		}
-		var p struct {
-			SessionID string `json:"session_id"`
-		}
-		if json.Unmarshal(ans.Message, &p) != nil || p.SessionID == "" {
-			return "", fmt.Errorf("%w: %s: the answer has no session_id", ErrRegistration, def.name)
-		}
-		return p.SessionID, nil
-	case <-ctx.Done():
-		return "", fmt.Errorf("%w: %s: no answer from the registry: %w", ErrRegistration, def.name, ctx.Err())
 	}
+}
+
+// registrationAnswer reads the session id out of the registry's answer.
+func registrationAnswer(def *Component, ans wire.Envelope) (string, error) {
+	a, err := wire.DecodeAnswer(ans.Message)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+	}
+	if a.HasErrors {
+		return "", fmt.Errorf("%w: %s: the registry refused: %s", ErrRegistration, def.name, wire.ErrorTexts(a.Errors))
+	}
+	var p struct {
+		SessionID string `json:"session_id"`
+	}
+	if json.Unmarshal(ans.Message, &p) != nil || p.SessionID == "" {
+		return "", fmt.Errorf("%w: %s: the answer has no session_id", ErrRegistration, def.name)
+	}
+	return p.SessionID, nil
 }
 
 // sanitize keeps actor names readable and free of protoactor's path separator.

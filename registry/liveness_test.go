@@ -25,7 +25,7 @@ func TestDeadComponentFailsFast(t *testing.T) {
 	defer sys.Shutdown(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 50*time.Millisecond)); err != nil {
+	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 50*time.Millisecond), registry.WithStartGrace(50*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	caller, err := sys.Spawn(ctx, component.New("Caller"))

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/at-technology/atqueue/supervision"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,8 +11,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
-	"github.com/google/uuid"
 )
 
 // InstanceHeader is the AMQP header in which a Go component names the process instance
@@ -22,19 +21,19 @@ import (
 // the same instance.
 const InstanceHeader = "atq_instance"
 
-// Ready asks the registry to answer (with *Ready) once it consumes its own queue.
-type Ready struct{ Err error }
-
 // Option configures the registry.
 type Option func(*config)
 
 type config struct {
-	log        *slog.Logger
-	maxBody    int
-	prefetch   int
-	stateFile  string
-	probeEvery time.Duration
-	deadAfter  time.Duration
+	log          *slog.Logger
+	maxBody      int
+	prefetch     int
+	stateFile    string
+	probeEvery   time.Duration
+	deadAfter    time.Duration
+	startGrace   time.Duration
+	standby      bool
+	standbyEvery time.Duration
 }
 
 // WithLogger sets the logger (default: discard).
@@ -45,15 +44,45 @@ func WithMaxBody(n int) Option { return func(c *config) { c.maxBody = n } }
 
 // WithLiveness sets how often the registry checks that each component consumes its
 // queue, and how long a component may have no consumer before it is reported not alive
-// (inspect answers carry "alive" in the broker object) and calls to it fail at once
-// instead of waiting for their deadline. Defaults: every 2s, dead after 30s; every = 0
+// (inspect answers carry "alive": false in the broker object), calls to it fail at once
+// and the requests waiting in its queue are answered with the same error. Defaults: every
+// 1s, dead after 2s, so a component killed outright is found within about 2s; every = 0
 // turns the checks off. It needs a transport that can count consumers (bridge.Prober).
 func WithLiveness(every, deadAfter time.Duration) Option {
 	return func(c *config) { c.probeEvery, c.deadAfter = every, deadAfter }
 }
 
+// WithStartGrace sets how long a registered component may take to start consuming its
+// queue before it is reported not alive (default 30s). A Python component consumes only
+// once its start() is called, which may come a while after it registered.
+func WithStartGrace(d time.Duration) Option { return func(c *config) { c.startGrace = d } }
+
 // WithPrefetch bounds the unacknowledged deliveries per consumed queue.
 func WithPrefetch(n int) Option { return func(c *config) { c.prefetch = n } }
+
+// WithStandby makes a registry that finds its queue held by another registry (a Go one,
+// or python -m at_queue) wait and try again every retry, instead of failing, and take
+// over once the other one is gone. Without it such a registry refuses to start.
+func WithStandby(retry time.Duration) Option {
+	return func(c *config) { c.standby, c.standbyEvery = true, retry }
+}
+
+// Validate reports an option value that cannot work.
+func (c *config) validate() error {
+	switch {
+	case c.probeEvery < 0:
+		return fmt.Errorf("liveness check interval %v is negative", c.probeEvery)
+	case c.deadAfter < 0:
+		return fmt.Errorf("dead-after %v is negative", c.deadAfter)
+	case c.startGrace < 0:
+		return fmt.Errorf("start grace %v is negative", c.startGrace)
+	case c.standby && c.standbyEvery <= 0:
+		return fmt.Errorf("standby retry %v must be positive", c.standbyEvery)
+	case c.prefetch < 0:
+		return fmt.Errorf("prefetch %d is negative", c.prefetch)
+	}
+	return nil
+}
 
 type entry struct {
 	name  string
@@ -69,11 +98,22 @@ type entry struct {
 	consumers int
 	probed    bool
 	probing   bool // a probe is on its way: do not pile up more while the broker is away
+	seen      bool // its queue has had a consumer since it registered
+	draining  bool // a Drain of its queue is on its way
+
+	answer *pendingAnswer // its registration answer, until its queue has a consumer
 }
 
-// dead tells whether the component has had no consumer for longer than deadAfter.
-func (e *entry) dead(now time.Time, deadAfter time.Duration) bool {
-	return e.probed && e.consumers == 0 && deadAfter > 0 && now.Sub(e.lastAlive) > deadAfter
+// dead tells whether the component has had no consumer for longer than deadAfter, or,
+// never seen consuming since it registered, for longer than startGrace.
+func (e *entry) dead(now time.Time, cfg *config) bool {
+	if !e.probed || e.consumers > 0 || cfg.deadAfter <= 0 {
+		return false
+	}
+	if e.seen {
+		return now.Sub(e.lastAlive) >= cfg.deadAfter
+	}
+	return now.Sub(e.lastAlive) >= max(cfg.startGrace, cfg.deadAfter)
 }
 
 type regAnswer struct {
@@ -84,17 +124,26 @@ type regAnswer struct {
 // state outlives restarts of the actor: the directory must not be lost when the actor
 // is restarted by its supervisor.
 type state struct {
-	cfg      config
-	bridge   *actor.PID
-	byName   map[string]*entry
-	bySid    map[string]*entry
-	order    []string
+	cfg    config
+	bridge *actor.PID
+	byName map[string]*entry
+	bySid  map[string]*entry
+	order  []string
+
 	own      bridge.Subscription
-	ownReady bool
-	readyErr error
-	waiters  []*actor.PID
-	ticker   *time.Timer
-	noProbe  bool // the transport cannot count consumers
+	opening  bool  // the own queue's Open is on its way
+	active   bool  // consuming the own queue: this registry serves the virtual host
+	standing bool  // another registry holds the own queue; trying again (standby)
+	readyErr error // why the registry cannot serve (without standby)
+	waiters  []readyWaiter
+
+	ticker     *time.Timer
+	regTimer   *time.Timer // runs while registration answers are pending
+	retryTimer *time.Timer // a standby's next try
+	noProbe    bool        // the transport cannot count consumers
+	// registrants is the last count of consumers of the registry's recieve queue: the
+	// components waiting for a registration answer there.
+	registrants int
 	// lingering keeps consuming the send queue of a component that unregistered, by
 	// session, so that the answers it still sends reach their callers.
 	lingering map[string]*linger
@@ -118,28 +167,19 @@ type lingerEnd struct {
 // stranded in a queue nobody reads.
 const lingerFor = 30 * time.Second
 
-// tick starts a round of liveness probes.
-type tick struct{}
-
-// regProbe is a registration of a name that is already registered, waiting to learn
-// whether the current owner is still alive.
-type regProbe struct {
-	env      *wire.Envelope
-	d        *bridge.Delivery
-	desc     Description
-	instance string
-	sid      string
-}
-
 // Props returns the props of a registry actor that talks through the bridge actor at
-// bridgePID.
+// bridgePID. Options with impossible values (see WithLiveness) make the registry fail
+// to start: its Ready answer carries the error.
 func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
 	cfg := config{log: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: wire.DefaultMaxBody,
-		probeEvery: 2 * time.Second, deadAfter: 30 * time.Second}
+		probeEvery: time.Second, deadAfter: 2 * time.Second, startGrace: 30 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	st := &state{cfg: cfg, bridge: bridgePID, byName: map[string]*entry{}, bySid: map[string]*entry{}, lingering: map[string]*linger{}}
+	if err := cfg.validate(); err != nil {
+		st.readyErr = err
+	}
 	return actor.PropsFromProducer(func() actor.Actor { return &registryActor{st: st} })
 }
 
@@ -149,9 +189,8 @@ func (r *registryActor) Receive(c actor.Context) {
 	st := r.st
 	switch m := c.Message().(type) {
 	case *actor.Started:
-		if st.own == nil {
-			r.restore(c)
-			r.open(c, wire.RegistrySession)
+		if st.readyErr == nil && !st.active && !st.opening {
+			r.openOwn(c)
 		}
 		r.schedule(c)
 	case *supervision.InjectedFailure:
@@ -159,11 +198,27 @@ func (r *registryActor) Receive(c actor.Context) {
 	case *tick:
 		r.probeAll(c)
 		r.schedule(c)
+	case *regTick:
+		st.regTimer = nil
+		r.checkAnswers(c)
+	case *retryOwn:
+		if !st.active && !st.opening {
+			r.openOwn(c)
+		}
 	case *bridge.Probed:
 		r.probed(c, m)
+	case *bridge.Drained:
+		r.drained(c, m)
 	case *bridge.Opened:
-		sid := strings.TrimPrefix(m.Queue, "send-")
-		r.opened(c, sid, m)
+		if sid, _ := strings.CutPrefix(m.Queue, "send-"); sid == wire.RegistrySession {
+			r.openedOwn(c, m)
+		} else {
+			r.opened(c, sid, m)
+		}
+	case *ownLost:
+		r.lostOwn(c, m.err)
+	case *subLost:
+		r.lostSub(c, m)
 	case *bridge.Delivery:
 		r.handle(c, m)
 	case *unroutable:
@@ -174,28 +229,36 @@ func (r *registryActor) Receive(c actor.Context) {
 			c.Send(st.bridge, &bridge.Release{Sub: m.l.sub})
 		}
 	case *Ready:
-		if st.ownReady || st.readyErr != nil {
-			c.Respond(&Ready{Err: st.readyErr})
-		} else {
-			st.waiters = append(st.waiters, c.Sender())
-		}
+		r.ready(c, false)
+	case *AwaitActive:
+		r.ready(c, true)
 	case *actor.Stopping:
-		if st.ticker != nil {
-			st.ticker.Stop()
-		}
-		for _, e := range st.byName {
-			if e.sub != nil {
-				c.Send(st.bridge, &bridge.Release{Sub: e.sub})
+		for _, t := range []*time.Timer{st.ticker, st.regTimer, st.retryTimer} {
+			if t != nil {
+				t.Stop()
 			}
 		}
-		for sid, l := range st.lingering {
-			l.timer.Stop()
-			c.Send(st.bridge, &bridge.Release{Sub: l.sub})
-			delete(st.lingering, sid)
+		r.releaseAll(c)
+	}
+}
+
+// releaseAll lets go of every queue the registry consumes.
+func (r *registryActor) releaseAll(c actor.Context) {
+	st := r.st
+	for _, e := range st.byName {
+		if e.sub != nil {
+			c.Send(st.bridge, &bridge.Release{Sub: e.sub})
+			e.sub, e.ready = nil, false
 		}
-		if st.own != nil {
-			c.Send(st.bridge, &bridge.Release{Sub: st.own})
-		}
+	}
+	for sid, l := range st.lingering {
+		l.timer.Stop()
+		c.Send(st.bridge, &bridge.Release{Sub: l.sub})
+		delete(st.lingering, sid)
+	}
+	if st.own != nil {
+		c.Send(st.bridge, &bridge.Release{Sub: st.own})
+		st.own = nil
 	}
 }
 
@@ -211,36 +274,33 @@ func (r *registryActor) keepRouting(c actor.Context, e *entry) {
 	e.sub = nil
 }
 
+// subLost tells that the transport lost a component's send queue to another consumer.
+type subLost struct {
+	sid string
+	err error
+}
+
+// open consumes a component's send queue as its only consumer, so that no second
+// registry (or python -m at_queue broker) splits its traffic.
 func (r *registryActor) open(c actor.Context, sid string) {
 	self := c.Self()
 	sys := c.ActorSystem()
 	c.Request(r.st.bridge, &bridge.Open{
-		Session:  sid,
-		Queue:    wire.SendQueue(sid),
-		Prefetch: r.st.cfg.prefetch,
-		Deliver:  func(d *bridge.Delivery) { sys.Root.Send(self, d) },
+		Session:   sid,
+		Queue:     wire.SendQueue(sid),
+		Prefetch:  r.st.cfg.prefetch,
+		Exclusive: true,
+		Deliver:   func(d *bridge.Delivery) { sys.Root.Send(self, d) },
+		Lost:      func(err error) { sys.Root.Send(self, &subLost{sid: sid, err: err}) },
 	})
 }
 
 func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 	st := r.st
-	if sid == wire.RegistrySession {
-		st.own, st.readyErr = m.Sub, m.Err
-		st.ownReady = m.Err == nil
-		if m.Err != nil {
-			st.cfg.log.Error("registry cannot consume its own queue", "err", m.Err)
-		} else {
-			st.cfg.log.Info("registry listening", "queue", m.Queue)
-		}
-		for _, w := range st.waiters {
-			c.Send(w, &Ready{Err: st.readyErr})
-		}
-		st.waiters = nil
-		return
-	}
 	e := st.bySid[sid]
-	if e == nil || e.ready {
-		// The name moved elsewhere meanwhile, or a second open raced: keep one consumer.
+	if e == nil || e.ready || !st.active {
+		// The name moved elsewhere meanwhile, a second open raced, or the registry no
+		// longer serves: keep no consumer it does not need.
 		if m.Sub != nil {
 			c.Send(st.bridge, &bridge.Release{Sub: m.Sub})
 		}
@@ -260,6 +320,17 @@ func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 		r.registered(c, e, w.env, w.d)
 	}
 	e.waiting = nil
+}
+
+func (r *registryActor) lostSub(c actor.Context, m *subLost) {
+	st := r.st
+	e := st.bySid[m.sid]
+	if e == nil || !st.active {
+		return
+	}
+	st.cfg.log.Error("another consumer took a component's send queue; its messages are no longer routed here",
+		"component", e.name, "err", m.err)
+	e.sub, e.ready = nil, false
 }
 
 func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
@@ -294,10 +365,8 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 			wire.ErrorsMessage(fmt.Sprintf("Component %s is not registered yet", wire.PyString(env.Reciever))), nil, d)
 		return
 	}
-	if now := time.Now(); !env.IsAnswer() && target.dead(now, st.cfg.deadAfter) {
-		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(fmt.Sprintf("Component %s is registered but not alive: nothing has consumed its queue for %s",
-				wire.PyString(env.Reciever), now.Sub(target.lastAlive).Round(time.Second))), nil, d)
+	if now := time.Now(); !env.IsAnswer() && target.dead(now, &st.cfg) {
+		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID, notAlive(target, now), nil, d)
 		return
 	}
 	queue := wire.RecieveQueue(target.sid)
@@ -313,6 +382,12 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 		}
 	}
 	c.Send(st.bridge, &bridge.Publish{Queue: queue, Body: d.Body, Headers: d.Headers, Done: done})
+}
+
+// notAlive is the answer to a request for a component found dead.
+func notAlive(e *entry, now time.Time) wire.Object {
+	return wire.ErrorsMessage(fmt.Sprintf("Component %s is registered but not alive: nothing has consumed its queue for %s",
+		wire.PyString(e.name), now.Sub(e.lastAlive).Round(time.Second)))
 }
 
 // unroutable is a request the registry routed to a queue that does not exist (deleted
@@ -343,96 +418,6 @@ func (r *registryActor) handleOwn(c actor.Context, env *wire.Envelope, d *bridge
 	}
 }
 
-func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.Delivery) {
-	st := r.st
-	reply := wire.RecieveQueue(wire.RegistrySession)
-	var p struct {
-		Component json.RawMessage `json:"component"`
-		SessionID json.RawMessage `json:"session_id"`
-	}
-	_ = json.Unmarshal(env.Message, &p)
-	desc, err := ParseDescription(p.Component)
-	if err != nil {
-		st.cfg.log.Warn("refused a registration", "sender", env.Sender, "err", err)
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.ErrorsMessage(err.Error()), nil, d)
-		return
-	}
-	if desc.Name == wire.RegistryName {
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(`The name "registry" is reserved`), nil, d)
-		return
-	}
-	sid := wire.SessionID(desc.Name)
-	var given string
-	if len(p.SessionID) > 0 && json.Unmarshal(p.SessionID, &given) == nil && given != "" {
-		u, err := uuid.Parse(given)
-		if err != nil {
-			r.answer(c, reply, wire.RegistryName, desc.Name, env.MessageID,
-				wire.ErrorsMessage(fmt.Sprintf("session_id %q is not a UUID", given)), nil, d)
-			return
-		}
-		sid = u.String()
-	}
-	instance, _ := d.Headers[InstanceHeader].(string)
-	e := st.byName[desc.Name]
-	if e != nil && e.ready && !st.noProbe && (instance == "" || instance != e.instance) {
-		// Another process may own the name: ask whether its queue still has a consumer.
-		c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid),
-			Tag: &regProbe{env: env, d: d, desc: desc, instance: instance, sid: sid}})
-		return
-	}
-	r.accept(c, e, sid, desc, instance, env, d)
-}
-
-// accept records a registration and answers it once the session's queue is consumed.
-func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Description, instance string, env *wire.Envelope, d *bridge.Delivery) {
-	st := r.st
-	reply := wire.RecieveQueue(wire.RegistrySession)
-	if e != nil && e.sid != sid {
-		st.cfg.log.Info("component moves to a new session", "component", desc.Name, "from", e.sid, "to", sid)
-		if e.sub != nil {
-			c.Send(st.bridge, &bridge.Release{Sub: e.sub})
-		}
-		r.remove(e)
-		e = nil
-	}
-	if other := st.bySid[sid]; e == nil && other != nil {
-		r.answer(c, reply, wire.RegistryName, desc.Name, env.MessageID,
-			wire.ErrorsMessage(fmt.Sprintf("session %s belongs to %q", sid, other.name)), nil, d)
-		return
-	}
-	if e == nil {
-		e = &entry{name: desc.Name, sid: sid}
-		st.byName[e.name] = e
-		st.bySid[sid] = e
-		st.order = append(st.order, e.name)
-		if l := st.lingering[sid]; l != nil { // back soon after leaving: its consumer still runs
-			l.timer.Stop()
-			delete(st.lingering, sid)
-			e.sub, e.ready = l.sub, true
-		} else {
-			r.open(c, sid)
-		}
-	}
-	e.desc = desc.JSON
-	e.instance = instance
-	e.lastAlive = time.Now()
-	e.probed = false
-	r.persist()
-	env.Reciever = desc.Name
-	if !e.ready {
-		e.waiting = append(e.waiting, regAnswer{env: env, d: d})
-		return
-	}
-	r.registered(c, e, env, d)
-}
-
-func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope, d *bridge.Delivery) {
-	r.st.cfg.log.Info("registered", "component", e.name, "session", e.sid)
-	r.answerTTL(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, e.name, req.MessageID,
-		wire.Object{{Key: "session_id", Value: e.sid}}, nil, d, registerAnswerTTL)
-}
-
 // restore loads the saved directory and reopens every known component's queue.
 func (r *registryActor) restore(c actor.Context) {
 	st := r.st
@@ -444,11 +429,12 @@ func (r *registryActor) restore(c actor.Context) {
 		st.cfg.log.Error("cannot read the saved directory; starting empty", "err", err)
 		return
 	}
+	now := time.Now()
 	for _, s := range saved {
 		if st.byName[s.Name] != nil || st.bySid[s.SessionID] != nil {
 			continue
 		}
-		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description}
+		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, lastAlive: now}
 		st.byName[e.name], st.bySid[e.sid] = e, e
 		st.order = append(st.order, e.name)
 		r.open(c, e.sid)
@@ -461,7 +447,7 @@ func (r *registryActor) restore(c actor.Context) {
 // persist writes the directory when a state file is configured.
 func (r *registryActor) persist() {
 	st := r.st
-	if st.cfg.stateFile == "" {
+	if st.cfg.stateFile == "" || !st.active {
 		return
 	}
 	out := make([]savedEntry, 0, len(st.order))
@@ -487,150 +473,27 @@ func (r *registryActor) remove(e *entry) {
 	}
 }
 
-// service answers a request addressed to "registry". sender is the answer's sender:
-// "registry" on the registry's own queue; through a broker, inspect answers carry the
-// asking component's name (spec quirk 11).
-func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, inspectSender string, d *bridge.Delivery) {
-	st := r.st
-	var p struct {
-		Type      string          `json:"type"`
-		Component json.RawMessage `json:"component"`
-	}
-	_ = json.Unmarshal(env.Message, &p)
-	var name string
-	hasName := len(p.Component) > 0 && p.Component[0] == '"' && json.Unmarshal(p.Component, &name) == nil
-	switch p.Type {
-	case wire.TypeCheckRegistered:
-		_, ok := st.byName[name]
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: hasName && ok}}, nil, d)
-	case wire.TypeInspect:
-		var msg any
-		switch e := st.byName[name]; {
-		case !hasName:
-			msg = wire.ErrorsMessage(`Field "component" (str) is required`)
-		case e == nil:
-			msg = wire.ErrorsMessage(fmt.Sprintf("Component %s is not registered", wire.PyString(name)))
-		default:
-			msg = r.inspection(e)
-		}
-		r.answer(c, reply, inspectSender, env.Sender, env.MessageID, msg, nil, d)
-	case wire.TypeInspectAll:
-		all := make(wire.Object, 0, len(st.order))
-		for _, n := range st.order {
-			all = append(all, wire.Field{Key: n, Value: r.inspection(st.byName[n])})
-		}
-		r.answer(c, reply, inspectSender, env.Sender, env.MessageID, all, nil, d)
-	case wire.TypeUnregister:
-		e := st.byName[env.Sender]
-		// Only the registration it belongs to is removed: an unregister that waited in the
-		// queue while no registry ran must not remove a later registration of the name.
-		inst, _ := d.Headers[InstanceHeader].(string)
-		// Settled before the consumer is released: releasing requeues what is unacked,
-		// and this request must not come back to unregister a later registration.
-		_ = d.Ack()
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil && inst == e.instance}}, nil, nil)
-		if e != nil && inst == e.instance && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
-			st.cfg.log.Info("unregistered", "component", e.name)
-			r.keepRouting(c, e)
-			r.remove(e)
-		}
-	default:
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect and inspect_all", wire.PyString(p.Type))), nil, d)
-	}
-}
-
-// inspection is a directory record as inspect answers show it. For a component known to
-// be dead the broker object also carries "alive": false (Python readers take only
-// session_id from it); for a live one it is exactly Python's {"session_id"}.
-func (r *registryActor) inspection(e *entry) wire.Object {
-	broker := wire.Object{{Key: "session_id", Value: e.sid}}
-	if e.dead(time.Now(), r.st.cfg.deadAfter) {
-		broker = append(broker, wire.Field{Key: "alive", Value: false})
-	}
-	return wire.Object{
-		{Key: "broker", Value: broker},
-		{Key: "component", Value: json.RawMessage(e.desc)},
-	}
-}
-
-func (r *registryActor) schedule(c actor.Context) {
-	st := r.st
-	if st.cfg.probeEvery <= 0 || st.noProbe {
-		return
-	}
-	self, sys := c.Self(), c.ActorSystem()
-	if st.ticker != nil {
-		st.ticker.Stop()
-	}
-	st.ticker = time.AfterFunc(st.cfg.probeEvery, func() { sys.Root.Send(self, &tick{}) })
-}
-
-func (r *registryActor) probeAll(c actor.Context) {
-	for _, n := range r.st.order {
-		if e := r.st.byName[n]; e.ready && !e.probing {
-			e.probing = true
-			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
-		}
-	}
-}
-
-func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
-	st := r.st
-	if errors.Is(m.Err, bridge.ErrUnsupported) {
-		st.noProbe = true
-	}
-	switch tag := m.Tag.(type) {
-	case string:
-		e := st.bySid[tag]
-		if e == nil {
-			return
-		}
-		e.probing = false
-		if m.Err != nil {
-			return
-		}
-		e.probed, e.consumers = true, m.Consumers
-		if m.Consumers > 0 {
-			e.lastAlive = time.Now()
-		}
-	case *regProbe:
-		e := st.byName[tag.desc.Name]
-		if m.Err == nil && m.Consumers > 0 && e != nil {
-			st.cfg.log.Warn("refused a registration of a name owned by a live component", "component", tag.desc.Name)
-			r.answer(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, tag.desc.Name, tag.env.MessageID,
-				wire.ErrorsMessage(fmt.Sprintf("Component %s is already registered and alive (its queue %s has a consumer); stop it first or choose another name",
-					wire.PyString(tag.desc.Name), wire.RecieveQueue(e.sid))), nil, tag.d)
-			return
-		}
-		r.accept(c, e, tag.sid, tag.desc, tag.instance, tag.env, tag.d)
-	}
-}
-
-// registerAnswerTTL bounds how long a registration answer waits in the registry's shared
-// queue: one whose component died before reading it must not be handed to every later
-// registrant forever (spec quirk 5).
-const registerAnswerTTL = 30 * time.Second
-
 // answer publishes an answer envelope and settles d once the transport has it.
 func (r *registryActor) answer(c actor.Context, queue, sender, reciever, answerTo string, msg any, h wire.Headers, d *bridge.Delivery) {
-	r.answerTTL(c, queue, sender, reciever, answerTo, msg, h, d, 0)
+	body, err := answerBody(sender, reciever, answerTo, msg)
+	if err != nil {
+		r.st.cfg.log.Error("cannot encode an answer", "err", err)
+		if d != nil {
+			_ = d.Ack()
+		}
+		return
+	}
+	c.Send(r.st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: h, Done: settle(d, r.st.cfg.log)})
 }
 
-func (r *registryActor) answerTTL(c actor.Context, queue, sender, reciever, answerTo string, msg any, h wire.Headers, d *bridge.Delivery, ttl time.Duration) {
+// answerBody is the envelope of an answer, with a fresh message id.
+func answerBody(sender, reciever, answerTo string, msg any) ([]byte, error) {
 	payload, err := json.Marshal(msg)
-	if err == nil {
-		env := wire.Envelope{Sender: sender, Reciever: reciever, Message: payload, MessageID: wire.NewID(), AnswerTo: answerTo}
-		var body []byte
-		if body, err = env.Marshal(); err == nil {
-			c.Send(r.st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: h, Done: settle(d, r.st.cfg.log), Expiration: ttl})
-			return
-		}
+	if err != nil {
+		return nil, err
 	}
-	r.st.cfg.log.Error("cannot encode an answer", "err", err)
-	if d != nil {
-		_ = d.Ack()
-	}
+	env := wire.Envelope{Sender: sender, Reciever: reciever, Message: payload, MessageID: wire.NewID(), AnswerTo: answerTo}
+	return env.Marshal()
 }
 
 // settle acknowledges d when what it caused was accepted; a publish that failed for want

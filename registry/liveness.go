@@ -1,0 +1,139 @@
+package registry
+
+import (
+	"errors"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// tick starts a round of liveness probes.
+type tick struct{}
+
+// drainBatch bounds the messages taken from a dead component's queue at once.
+const drainBatch = 100
+
+func (r *registryActor) schedule(c actor.Context) {
+	st := r.st
+	if st.cfg.probeEvery <= 0 || st.noProbe {
+		return
+	}
+	self, sys := c.Self(), c.ActorSystem()
+	if st.ticker != nil {
+		st.ticker.Stop()
+	}
+	st.ticker = time.AfterFunc(st.cfg.probeEvery, func() { sys.Root.Send(self, &tick{}) })
+}
+
+// probeAll asks, for every component, how many consumers its queue has: one passive
+// declare per component and round, not one per call.
+func (r *registryActor) probeAll(c actor.Context) {
+	if !r.st.active || r.st.cfg.probeEvery <= 0 {
+		return
+	}
+	for _, n := range r.st.order {
+		if e := r.st.byName[n]; e.ready && !e.probing {
+			e.probing = true
+			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
+		}
+	}
+}
+
+func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
+	st := r.st
+	if errors.Is(m.Err, bridge.ErrUnsupported) {
+		st.noProbe = true
+	}
+	switch tag := m.Tag.(type) {
+	case string:
+		e := st.bySid[tag]
+		if e == nil {
+			return
+		}
+		e.probing = false
+		gone := errors.Is(m.Err, bridge.ErrNoQueue)
+		if m.Err != nil && !gone {
+			return
+		}
+		now := time.Now()
+		e.probed, e.consumers = true, m.Consumers
+		if e.consumers > 0 {
+			e.lastAlive, e.seen, e.answer = now, true, nil
+			return
+		}
+		r.republish(c, e, now)
+		if !gone && !e.draining && e.dead(now, &st.cfg) {
+			r.drain(c, e)
+		}
+	case registrantsTag:
+		if m.Err == nil {
+			st.registrants = m.Consumers
+		}
+	case *regProbe:
+		r.probedOwner(c, tag, m)
+	}
+}
+
+// probedOwner decides a registration of a name already registered: refused while the
+// name's queue has a consumer, accepted (the component restarted) otherwise.
+func (r *registryActor) probedOwner(c actor.Context, tag *regProbe, m *bridge.Probed) {
+	st := r.st
+	e := st.byName[tag.desc.Name]
+	if m.Err == nil && m.Consumers > 0 && e != nil {
+		st.cfg.log.Warn("refused a registration of a name owned by a live component", "component", tag.desc.Name)
+		r.answer(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, tag.desc.Name, tag.env.MessageID,
+			wire.ErrorsMessage("Component "+wire.PyString(tag.desc.Name)+" is already registered and alive (its queue "+
+				wire.RecieveQueue(e.sid)+" has a consumer); stop it first or choose another name"), nil, tag.d)
+		return
+	}
+	r.accept(c, e, tag.sid, tag.desc, tag.instance, tag.env, tag.d)
+}
+
+// drain takes what waits in a dead component's queue, so that its callers are answered
+// now instead of waiting for their deadline (or, from Python, forever).
+func (r *registryActor) drain(c actor.Context, e *entry) {
+	e.draining = true
+	c.Request(r.st.bridge, &bridge.Drain{Queue: wire.RecieveQueue(e.sid), Max: drainBatch, Tag: e.sid})
+}
+
+// drained answers every request taken from a dead component's queue with the not-alive
+// error, on its sender's queue; answers addressed to the dead component are dropped.
+func (r *registryActor) drained(c actor.Context, m *bridge.Drained) {
+	st := r.st
+	sid, _ := m.Tag.(string)
+	e := st.bySid[sid]
+	if e != nil {
+		e.draining = false
+	}
+	if m.Err != nil && !errors.Is(m.Err, bridge.ErrUnsupported) {
+		st.cfg.log.Warn("cannot take the requests waiting for a dead component", "queue", m.Queue, "err", m.Err)
+	}
+	now := time.Now()
+	for _, msg := range m.Msgs {
+		env, err := wire.Decode(msg.Body, st.cfg.maxBody)
+		if err != nil || env.IsAnswer() {
+			st.cfg.log.Debug("dropped a message waiting for a dead component", "queue", m.Queue, "err", err)
+			continue
+		}
+		from := st.byName[env.Sender]
+		if from == nil {
+			st.cfg.log.Warn("a request waiting for a dead component has a sender that is not registered", "queue", m.Queue, "sender", env.Sender)
+			continue
+		}
+		var msg wire.Object
+		if e != nil {
+			msg = notAlive(e, now)
+		} else {
+			msg = wire.ErrorsMessage("Component " + wire.PyString(env.Reciever) + " is registered but not alive")
+		}
+		r.answer(c, wire.RecieveQueue(from.sid), wire.RegistryName, env.Sender, env.MessageID, msg, nil, nil)
+	}
+	if len(m.Msgs) > 0 {
+		st.cfg.log.Warn("answered the requests waiting for a dead component", "queue", m.Queue, "requests", len(m.Msgs))
+	}
+	if e != nil && len(m.Msgs) == drainBatch && e.dead(now, &st.cfg) {
+		r.drain(c, e)
+	}
+}

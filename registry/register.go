@@ -1,0 +1,215 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/wire"
+	"github.com/google/uuid"
+)
+
+// registerAnswerTTL bounds how long a registration answer waits in the registry's shared
+// queue: one whose component died before reading it must not be handed to every later
+// registrant forever (spec quirk 5).
+const registerAnswerTTL = 30 * time.Second
+
+// Registration answers are published again while the component's queue has no consumer:
+// every at_queue version leaves the answers meant for others unacknowledged on the shared
+// recieve-<registry> queue while it waits for its own, so components registering together
+// can hold each other's answers for good (spec quirk 5). Each time, one copy goes to every
+// consumer of that queue (RabbitMQ hands consecutive messages to its consumers in turn),
+// so the one that waits for it gets one whoever holds the others.
+const (
+	// answerCheckEvery is how often pending registration answers are checked.
+	answerCheckEvery = 250 * time.Millisecond
+	// republishAfter is how long a component may take, after its answer was published,
+	// to consume its queue before the answer is published again (and again as often).
+	republishAfter = time.Second
+	// copyTTL bounds the life of a copy in the shared queue.
+	copyTTL = 5 * time.Second
+)
+
+// pendingAnswer is a registration answer not known to have reached its component.
+type pendingAnswer struct {
+	body  []byte
+	until time.Time // given up then: the first answer has expired
+	next  time.Time // published again then, if its queue has no consumer yet
+}
+
+// regTick starts a check of the pending registration answers.
+type regTick struct{}
+
+// registrantsTag tags the probe that counts the consumers of recieve-<registry>.
+type registrantsTag struct{}
+
+// regProbe is a registration of a name that is already registered, waiting to learn
+// whether the current owner is still alive.
+type regProbe struct {
+	env      *wire.Envelope
+	d        *bridge.Delivery
+	desc     Description
+	instance string
+	sid      string
+}
+
+func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.Delivery) {
+	st := r.st
+	reply := wire.RecieveQueue(wire.RegistrySession)
+	var p struct {
+		Component json.RawMessage `json:"component"`
+		SessionID json.RawMessage `json:"session_id"`
+	}
+	_ = json.Unmarshal(env.Message, &p)
+	desc, err := ParseDescription(p.Component)
+	if err != nil {
+		st.cfg.log.Warn("refused a registration", "sender", env.Sender, "err", err)
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.ErrorsMessage(err.Error()), nil, d)
+		return
+	}
+	if desc.Name == wire.RegistryName {
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
+			wire.ErrorsMessage(`The name "registry" is reserved`), nil, d)
+		return
+	}
+	sid := wire.SessionID(desc.Name)
+	var given string
+	if len(p.SessionID) > 0 && json.Unmarshal(p.SessionID, &given) == nil && given != "" {
+		u, err := uuid.Parse(given)
+		if err != nil {
+			r.answer(c, reply, wire.RegistryName, desc.Name, env.MessageID,
+				wire.ErrorsMessage(fmt.Sprintf("session_id %q is not a UUID", given)), nil, d)
+			return
+		}
+		sid = u.String()
+	}
+	instance, _ := d.Headers[InstanceHeader].(string)
+	e := st.byName[desc.Name]
+	if e != nil && e.ready && !st.noProbe && (instance == "" || instance != e.instance) {
+		// Another process may own the name: ask whether its queue still has a consumer.
+		c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid),
+			Tag: &regProbe{env: env, d: d, desc: desc, instance: instance, sid: sid}})
+		return
+	}
+	r.accept(c, e, sid, desc, instance, env, d)
+}
+
+// accept records a registration and answers it once the session's queue is consumed.
+func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Description, instance string, env *wire.Envelope, d *bridge.Delivery) {
+	st := r.st
+	reply := wire.RecieveQueue(wire.RegistrySession)
+	if e != nil && e.sid != sid {
+		st.cfg.log.Info("component moves to a new session", "component", desc.Name, "from", e.sid, "to", sid)
+		if e.sub != nil {
+			c.Send(st.bridge, &bridge.Release{Sub: e.sub})
+		}
+		r.remove(e)
+		e = nil
+	}
+	if other := st.bySid[sid]; e == nil && other != nil {
+		r.answer(c, reply, wire.RegistryName, desc.Name, env.MessageID,
+			wire.ErrorsMessage(fmt.Sprintf("session %s belongs to %q", sid, other.name)), nil, d)
+		return
+	}
+	if e == nil {
+		e = &entry{name: desc.Name, sid: sid}
+		st.byName[e.name] = e
+		st.bySid[sid] = e
+		st.order = append(st.order, e.name)
+		if l := st.lingering[sid]; l != nil { // back soon after leaving: its consumer still runs
+			l.timer.Stop()
+			delete(st.lingering, sid)
+			e.sub, e.ready = l.sub, true
+		} else {
+			r.open(c, sid)
+		}
+	}
+	e.desc = desc.JSON
+	e.instance = instance
+	e.lastAlive = time.Now()
+	e.probed, e.seen = false, false
+	r.persist()
+	env.Reciever = desc.Name
+	if !e.ready {
+		e.waiting = append(e.waiting, regAnswer{env: env, d: d})
+		return
+	}
+	r.registered(c, e, env, d)
+}
+
+// registered answers a registration on recieve-<registry> and keeps the answer until the
+// component consumes its queue, to publish it again if it is held by other registrants.
+func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope, d *bridge.Delivery) {
+	st := r.st
+	st.cfg.log.Info("registered", "component", e.name, "session", e.sid)
+	body, err := answerBody(wire.RegistryName, e.name, req.MessageID, wire.Object{{Key: "session_id", Value: e.sid}})
+	if err != nil {
+		st.cfg.log.Error("cannot encode an answer", "err", err)
+		_ = d.Ack()
+		return
+	}
+	c.Send(st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(wire.RegistrySession), Body: body,
+		Done: settle(d, st.cfg.log), Expiration: registerAnswerTTL})
+	if st.noProbe {
+		return
+	}
+	now := time.Now()
+	e.answer = &pendingAnswer{body: body, until: now.Add(registerAnswerTTL), next: now.Add(republishAfter)}
+	r.armRegTimer(c)
+}
+
+func (r *registryActor) armRegTimer(c actor.Context) {
+	st := r.st
+	if st.regTimer != nil {
+		return
+	}
+	self, sys := c.Self(), c.ActorSystem()
+	st.regTimer = time.AfterFunc(answerCheckEvery, func() { sys.Root.Send(self, &regTick{}) })
+}
+
+// checkAnswers probes the queues of the components whose registration answer is pending,
+// and counts the registrants; probed publishes the answers again where needed.
+func (r *registryActor) checkAnswers(c actor.Context) {
+	st := r.st
+	now := time.Now()
+	pending := false
+	for _, n := range st.order {
+		e := st.byName[n]
+		if e.answer == nil {
+			continue
+		}
+		if now.After(e.answer.until) {
+			st.cfg.log.Warn("registered component never consumed its queue", "component", e.name, "waited", registerAnswerTTL)
+			e.answer = nil
+			continue
+		}
+		pending = true
+		if !e.probing {
+			e.probing = true
+			c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
+		}
+	}
+	if pending {
+		c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(wire.RegistrySession), Tag: registrantsTag{}})
+		r.armRegTimer(c)
+	}
+}
+
+// republish publishes e's registration answer again, once for every registrant waiting
+// on the shared queue, when it is due.
+func (r *registryActor) republish(c actor.Context, e *entry, now time.Time) {
+	a := e.answer
+	if a == nil || now.Before(a.next) {
+		return
+	}
+	a.next = now.Add(republishAfter)
+	copies := max(1, r.st.registrants)
+	r.st.cfg.log.Info("registration answer published again: the component does not consume its queue yet",
+		"component", e.name, "copies", copies)
+	for range copies {
+		c.Send(r.st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(wire.RegistrySession), Body: a.body,
+			Expiration: min(copyTTL, a.until.Sub(now))})
+	}
+}
