@@ -9,6 +9,5 @@
 // run over the embedded transport and over RabbitMQ (a RabbitMQ factory must hand out a
 // fresh, empty vhost: the queues are durable and the golden message ids are fixed).
 //
-// Environment: ATQ_GOLDEN_TRACE=1 logs every publish; ATQ_GOLDEN_STALE=1 runs
-// TestStaleRegisterAnswer, which hangs until the defect it shows is fixed.
+// Environment: ATQ_GOLDEN_TRACE=1 logs every publish.
 package golden
