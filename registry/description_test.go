@@ -2,22 +2,17 @@ package registry_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/at-technology/atqueue/internal/testkit/golden"
 	"github.com/at-technology/atqueue/registry"
 	"github.com/at-technology/atqueue/wire"
 )
 
 func TestParseDescriptionGolden(t *testing.T) {
 	for _, f := range []string{"register_request.json", "register_request_probe_target.json", "register_request_inspector.json"} {
-		body, err := os.ReadFile(filepath.Join("..", "..", "shared", "spec", "golden", f))
-		if err != nil {
-			t.Fatalf("golden messages missing beside the repository: %v", err)
-		}
-		env, err := wire.Decode(body, 0)
+		env, err := wire.Decode(golden.Read(t, f), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,28 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/at-technology/atqueue/internal/testkit/golden"
 	"github.com/at-technology/atqueue/schema"
 )
-
-// goldenDir is the captured traffic of the Python package, shared read-only beside the repo.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	for _, d := range []string{"../../shared/spec/golden", "../shared/spec/golden"} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	t.Fatal("golden messages not found: expected ../shared/spec/golden beside the repository")
-	return ""
-}
 
 type goldenInput struct {
 	Name     string          `json:"name"`
@@ -43,10 +30,7 @@ type goldenMethod struct {
 // goldenMethods reads the methods of a golden register request.
 func goldenMethods(t *testing.T, file string) map[string]goldenMethod {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(goldenDir(t), file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := golden.Read(t, file)
 	var env struct {
 		Message struct {
 			Component struct {
@@ -63,10 +47,7 @@ func goldenMethods(t *testing.T, file string) map[string]goldenMethod {
 // goldenErrorMessage reads the error_message text of a golden error answer.
 func goldenErrorMessage(t *testing.T, file string) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(goldenDir(t), file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := golden.Read(t, file)
 	var env struct {
 		Message struct {
 			Errors []struct {

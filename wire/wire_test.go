@@ -9,20 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/at-technology/atqueue/internal/testkit/golden"
 	"github.com/at-technology/atqueue/wire"
 )
-
-// goldenDir is the captured traffic of the Python package, shared read-only beside the repo.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	for _, d := range []string{"../../shared/spec/golden", "../shared/spec/golden"} {
-		if _, err := os.Stat(filepath.Join(d, "index.json")); err == nil {
-			return d
-		}
-	}
-	t.Fatal("golden messages not found: expected ../shared/spec/golden beside the repository")
-	return ""
-}
 
 func TestSessionIDVectors(t *testing.T) {
 	cases := map[string]string{
@@ -46,7 +35,7 @@ func TestSessionIDVectors(t *testing.T) {
 
 // Every golden body decodes, and writing the decoded envelope again gives the same bytes.
 func TestGoldenRoundTrip(t *testing.T) {
-	dir := goldenDir(t)
+	dir := golden.Dir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	n := 0
 	for _, f := range files {

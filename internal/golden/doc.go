@@ -1,6 +1,6 @@
 // Package golden holds the wire-conformance tests of the Go registry and components
 // against the traffic of the original Python at_queue package captured byte for byte in
-// shared/spec/golden (see its README.md and the protocol spec §4–§9, §13).
+// testdata/golden at the module root (see its README.md, and docs/protocol.md §4–§9, §13).
 //
 // The tests act as a Python peer would: they publish the golden request bodies raw onto
 // the queues of a bridge.Transport, read the raw answer bodies off the queues, and compare
@@ -9,7 +9,5 @@
 // run over the embedded transport and over RabbitMQ (a RabbitMQ factory must hand out a
 // fresh, empty vhost: the queues are durable and the golden message ids are fixed).
 //
-// Environment: ATQ_GOLDEN_DIR points at the golden folder when it is not found beside the
-// repository; ATQ_GOLDEN_TRACE=1 logs every publish; ATQ_GOLDEN_STALE=1 runs
-// TestStaleRegisterAnswer, which hangs until the defect it shows is fixed.
+// Environment: ATQ_GOLDEN_TRACE=1 logs every publish.
 package golden

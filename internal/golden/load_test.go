@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/at-technology/atqueue/internal/testkit/golden"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -24,48 +25,6 @@ const (
 	probeName     = "ProbeTarget"
 	hdrTesterName = "HdrTester"
 )
-
-// goldenEnv overrides where the golden folder is looked for.
-const goldenEnv = "ATQ_GOLDEN_DIR"
-
-// goldenDir finds shared/spec/golden: $ATQ_GOLDEN_DIR, then ../../../shared/spec/golden
-// (this package is internal/golden of the repository, which sits beside shared/), then
-// any shared/spec/golden or spec/golden in a parent folder.
-func goldenDir(t testing.TB) string {
-	t.Helper()
-	ok := func(d string) bool {
-		_, err := os.Stat(filepath.Join(d, "index.json"))
-		return err == nil
-	}
-	var tried []string
-	if d := os.Getenv(goldenEnv); d != "" {
-		if ok(d) {
-			return d
-		}
-		tried = append(tried, d)
-	}
-	rel := filepath.Join("..", "..", "..", "shared", "spec", "golden")
-	if ok(rel) {
-		return rel
-	}
-	tried = append(tried, rel)
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			for _, c := range []string{filepath.Join(d, "shared", "spec", "golden"), filepath.Join(d, "spec", "golden")} {
-				if ok(c) {
-					return c
-				}
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-		tried = append(tried, "every shared/spec/golden and spec/golden above "+wd)
-	}
-	t.Fatalf("golden messages of the Python package not found (looked in %s); set %s to the folder holding index.json",
-		strings.Join(tried, ", "), goldenEnv)
-	return ""
-}
 
 // publish is one line of traffic_full.jsonl or traffic_headers_probe.jsonl: one message
 // as the firehose saw it.
@@ -130,7 +89,7 @@ var (
 // loadGolden reads the golden folder once per test binary.
 func loadGolden(t testing.TB) *goldenSet {
 	t.Helper()
-	dir := goldenDir(t)
+	dir := golden.Dir(t)
 	loadOnce.Do(func() { loaded, loadErr = readGolden(dir) })
 	if loadErr != nil {
 		t.Fatalf("reading the golden folder %s: %v", dir, loadErr)
