@@ -16,7 +16,7 @@ type options struct {
 	confirmTimeout time.Duration
 	name           string
 	reconnect      supervision.Backoff
-	durable        bool
+	durable        *bool // nil: as the registry's queues are, when they exist; else true
 }
 
 func defaultOptions() options {
@@ -25,7 +25,6 @@ func defaultOptions() options {
 		logger:         slog.Default(),
 		confirmTimeout: 30 * time.Second,
 		reconnect:      supervision.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2, Jitter: 0.5},
-		durable:        true,
 	}
 }
 
@@ -70,11 +69,12 @@ func WithConnectionName(name string) Option {
 }
 
 // WithDurable sets whether the transport declares the send-/recieve- queues it creates
-// durable (default true, as at_queue does since commit 6ddd4b0). Queues that exist already
-// are adopted with the flags they have, whatever this says. Deployments whose Python
-// components pin at_queue from before commit 6ddd4b0 (every version until 2026-07-20)
-// declare them non-durable and need WithDurable(false) wherever the Go side creates a
-// queue first, above all the registry's own pair.
+// durable. Queues that exist already are adopted with the flags they have, whatever this
+// says. Without it the transport follows the deployment it finds: the queues it creates
+// are durable or not as the registry's own pair (send-/recieve-953352fc-…) is, when that
+// pair exists when it is first declared, and durable otherwise (as at_queue declares them
+// since commit 6ddd4b0; every version before declares them non-durable). A registry that
+// starts first in a deployment of old components needs WithDurable(false).
 func WithDurable(durable bool) Option {
-	return func(o *options) { o.durable = durable }
+	return func(o *options) { o.durable = &durable }
 }

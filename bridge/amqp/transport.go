@@ -70,6 +70,7 @@ type Transport struct {
 	subs      map[*subscription]struct{}
 	sids      []string // sessions declared, in order, redeclared after a reconnect
 	sidSet    map[string]struct{}
+	found     *bool // durable flag of the registry's queues, once seen (see followDeployment)
 
 	wg sync.WaitGroup // every goroutine the transport owns
 }
@@ -273,8 +274,9 @@ func (l *link) opError(op string, err error) error {
 // DeclareSession makes send-<sid> and recieve-<sid> exist. A queue that exists already is
 // adopted with the flags it has: at_queue before commit 6ddd4b0 declares these queues
 // non-durable, later versions durable, and RabbitMQ refuses to declare a queue again with
-// other flags. A missing queue is declared with the transport's default (WithDurable), not
-// exclusive, not auto-deleted, no arguments. The transport remembers sid and declares its
+// other flags. A missing queue is declared not exclusive, not auto-deleted, without
+// arguments, and durable or not as WithDurable says (by default as the registry's queues
+// are, see WithDurable). The transport remembers sid and declares its
 // queues again after every reconnect.
 func (t *Transport) DeclareSession(ctx context.Context, sid string) error {
 	if _, err := onDeclare(t, ctx, t.declareSession(sid)); err != nil {
@@ -314,11 +316,66 @@ type none = struct{}
 func (t *Transport) declareSession(sid string) func(declChan) (none, error) {
 	return func(ch declChan) (none, error) {
 		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
-			if err := t.declareQueue(ch, q); err != nil {
+			existed, err := t.declareQueue(ch, q)
+			if err != nil {
 				return none{}, err
+			}
+			if existed && sid == wire.RegistrySession {
+				t.followDeployment(ch, q)
 			}
 		}
 		return none{}, nil
+	}
+}
+
+// durable is the durable flag for the queues the transport creates: WithDurable's, else
+// the one found on the registry's queues, else true.
+func (t *Transport) durable() bool {
+	if t.opts.durable != nil {
+		return *t.opts.durable
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.found != nil {
+		return *t.found
+	}
+	return true
+}
+
+// followDeployment learns, once, whether the registry's queue q that exists is durable,
+// so that the queues this transport creates match the at_queue version of the deployment.
+// A passive declare cannot tell; a declare with durable=true succeeds on a durable queue
+// and is refused (closing the channel) on a non-durable one.
+func (t *Transport) followDeployment(get declChan, q string) {
+	t.mu.Lock()
+	known := t.found != nil
+	t.mu.Unlock()
+	if known {
+		return
+	}
+	ch, err := get()
+	if err != nil {
+		return
+	}
+	_, err = ch.QueueDeclare(q, true, false, false, false, nil)
+	var durable bool
+	switch {
+	case err == nil:
+		durable = true
+	case amqpCode(err) == amqp.PreconditionFailed:
+		durable = false
+	default:
+		return
+	}
+	t.mu.Lock()
+	t.found = &durable
+	t.mu.Unlock()
+	if t.opts.durable != nil && *t.opts.durable != durable {
+		t.log.Warn("the registry's queues exist with another durable flag than this process creates queues with; "+
+			"components of the other at_queue version will be refused their queues", "queue", q, "found_durable", durable,
+			"creates_durable", *t.opts.durable, "hint", DurabilityHint)
+	} else {
+		t.log.Info("following the deployment's queues", "durable", durable)
 	}
 }
 
@@ -328,32 +385,32 @@ func (t *Transport) declareSession(sid string) func(declChan) (none, error) {
 const declareAttempts = 3
 
 // declareQueue adopts queue when it exists (a passive declare) and declares it with the
-// default flags otherwise. Both failures it expects close the channel: NOT_FOUND for the
-// passive declare, PRECONDITION_FAILED when another client won the race with other flags.
-func (t *Transport) declareQueue(get declChan, queue string) error {
-	var err error
+// default flags otherwise; existed tells which. Both failures it expects close the
+// channel: NOT_FOUND for the passive declare, PRECONDITION_FAILED when another client won
+// the race with other flags.
+func (t *Transport) declareQueue(get declChan, queue string) (existed bool, err error) {
 	for range declareAttempts {
 		var ch *amqp.Channel
 		if ch, err = get(); err != nil {
-			return err
+			return false, err
 		}
 		if _, err = ch.QueueDeclarePassive(queue, false, false, false, false, nil); err == nil {
-			return nil
+			return true, nil
 		}
 		if amqpCode(err) != amqp.NotFound {
 			break
 		}
 		if ch, err = get(); err != nil {
-			return err
+			return false, err
 		}
-		if _, err = ch.QueueDeclare(queue, t.opts.durable, false, false, false, nil); err == nil {
-			return nil
+		if _, err = ch.QueueDeclare(queue, t.durable(), false, false, false, nil); err == nil {
+			return false, nil
 		}
 		if amqpCode(err) != amqp.PreconditionFailed {
 			break
 		}
 	}
-	return fmt.Errorf("declaring queue %s: %w", queue, withDurabilityHint(err))
+	return false, fmt.Errorf("declaring queue %s: %w", queue, withDurabilityHint(err))
 }
 
 // amqpCode is the reply code of an AMQP error, 0 for other errors.

@@ -16,6 +16,7 @@ import (
 	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
+	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 func TestDeclareSession(t *testing.T) {
@@ -613,5 +614,50 @@ func TestPublishToMissingQueue(t *testing.T) {
 	}
 	if q.Messages != n-n/3 {
 		t.Fatalf("%s holds %d messages, want %d", good, q.Messages, n-n/3)
+	}
+}
+
+// Without WithDurable, the queues a transport creates follow the registry's queues when
+// they exist: a Go component joining a deployment of old at_queue components (non-durable
+// queues) creates non-durable ones too, which those components can declare again.
+func TestDeclareFollowsDeployment(t *testing.T) {
+	t.Parallel()
+	for _, found := range []bool{false, true} {
+		t.Run(fmt.Sprintf("registry queues durable=%t", found), func(t *testing.T) {
+			t.Parallel()
+			url := rabbittest.VHost(t)
+			ctx := ctxFor(t)
+			raw := rabbittest.Channel(t, url)
+			for _, q := range []string{wire.SendQueue(wire.RegistrySession), wire.RecieveQueue(wire.RegistrySession)} {
+				if _, err := raw.QueueDeclare(q, found, false, false, false, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tr := dial(t, url)
+			mine := wire.SessionID("joins")
+			for _, sid := range []string{wire.RegistrySession, mine} {
+				if err := tr.DeclareSession(ctx, sid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Declared again with the found flag, as a Python peer of that version would.
+			for _, q := range []string{wire.SendQueue(mine), wire.RecieveQueue(mine)} {
+				if _, err := raw.QueueDeclare(q, found, false, false, false, nil); err != nil {
+					t.Fatalf("a peer declaring %s durable=%t after the Go side created it: %v", q, found, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDurabilityHint(t *testing.T) {
+	refused := &amqp.Error{Code: amqp.PreconditionFailed, Reason: "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'send-x' in vhost '/': received 'true' but current is 'false'"}
+	err := amqpbridge.WithDurabilityHintForTest(refused)
+	if !strings.Contains(err.Error(), "--durable") || !strings.Contains(err.Error(), "6ddd4b0") || !errors.Is(err, refused) {
+		t.Errorf("err = %v: want RabbitMQ's text, the option and the commit, and errors.Is the AMQP error", err)
+	}
+	other := &amqp.Error{Code: amqp.PreconditionFailed, Reason: "PRECONDITION_FAILED - inequivalent arg 'x-max-length'"}
+	if got := amqpbridge.WithDurabilityHintForTest(other); got != error(other) {
+		t.Errorf("another refusal got the durability hint: %v", got)
 	}
 }

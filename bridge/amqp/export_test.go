@@ -1,0 +1,4 @@
+package amqpbridge
+
+// WithDurabilityHintForTest exposes withDurabilityHint to the external tests.
+var WithDurabilityHintForTest = withDurabilityHint

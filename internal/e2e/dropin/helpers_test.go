@@ -1,0 +1,119 @@
+package dropin_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/at-technology/atqueue/actors"
+	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/wire"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// process is one actor system with its own AMQP connection, like a separate program. Its
+// shutdown is registered with t.Cleanup; stop ends it earlier.
+func process(t *testing.T, url string, opts ...amqpbridge.Option) (sys *actors.System, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	opts = append([]amqpbridge.Option{amqpbridge.WithLogger(quiet())}, opts...)
+	tr, err := amqpbridge.Dial(ctx, url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err = actors.New(actors.WithTransport(tr), actors.WithLogger(testLog(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := sys.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return sys, stop
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// testLog writes the runtime's warnings into the test's log.
+func testLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Logf("%s", p)
+	return len(p), nil
+}
+
+func deadline(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+type sumArgs struct {
+	A int `json:"a"`
+	B int `json:"b"`
+}
+
+// summator is a Go component named name with int_sum.
+func summator(name string) *component.Component {
+	c := component.New(name)
+	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	return c
+}
+
+// pyRegister registers a Python-like peer name playing v, serving int_sum.
+func pyRegister(t *testing.T, ctx context.Context, url, name string, v pypeer.Version) *pypeer.Peer {
+	t.Helper()
+	p, err := pypeer.Register(ctx, url, pypeer.RegisterBody(name, wire.NewID()), v, map[string]pypeer.Method{"int_sum": pypeer.IntSum})
+	if err != nil {
+		t.Fatalf("Python peer %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// wantSum checks a Python peer's call of int_sum(5, 18).
+func wantSum(t *testing.T, ctx context.Context, p *pypeer.Peer, target string) {
+	t.Helper()
+	ans, err := p.Call(ctx, target, "int_sum", map[string]int{"a": 5, "b": 18})
+	if err != nil {
+		t.Fatalf("%s calls %s: %v", p.Name, target, err)
+	}
+	if ans.HasErrors || string(ans.Result) != "23" {
+		t.Fatalf("%s calls %s: answer %s, want result 23", p.Name, target, ans.Raw)
+	}
+}
+
+// inspectAlive reads the "alive" flag of name's broker record (true when absent).
+func inspectAlive(ctx context.Context, h *component.Handle, name string) (bool, error) {
+	raw, err := h.Inspect(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	var rec struct {
+		Broker struct {
+			Alive *bool `json:"alive"`
+		} `json:"broker"`
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return false, fmt.Errorf("inspect %s: %s", name, raw)
+	}
+	return rec.Broker.Alive == nil || *rec.Broker.Alive, nil
+}
