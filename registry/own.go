@@ -85,8 +85,8 @@ func (r *registryActor) openedOwn(c actor.Context, m *bridge.Opened) {
 		st.standing = true
 		r.retryOwnLater(c)
 	case errors.Is(m.Err, bridge.ErrInUse):
-		st.readyErr = fmt.Errorf("%w (it consumes %s: a Go registry, or python -m at_queue); stop it, or run this one as a standby that takes over when it stops (atq registry --standby): %w",
-			ErrAnotherRegistry, m.Queue, m.Err)
+		st.readyErr = fmt.Errorf("%w: %s already has a consumer (a Go registry, or python -m at_queue); stop that one, or run this one as a standby that takes over when it stops (atq registry --standby)",
+			ErrAnotherRegistry, m.Queue)
 		st.cfg.log.Error("registry refuses to start", "err", st.readyErr)
 	default:
 		st.readyErr = m.Err
