@@ -60,6 +60,9 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 		now := time.Now()
 		e.probed, e.consumers = true, m.Consumers
 		if e.consumers > 0 {
+			if !e.seen {
+				st.cfg.log.Info("component consumes its queue", "component", e.name)
+			}
 			e.lastAlive, e.seen, e.answer = now, true, nil
 			return
 		}

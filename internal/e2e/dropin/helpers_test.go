@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // shutdown is registered with t.Cleanup; stop ends it earlier.
 func process(t *testing.T, url string, opts ...amqpbridge.Option) (sys *actors.System, stop func()) {
 	t.Helper()
+	return processLogged(t, url, testLog(t), opts...)
+}
+
+// processLogged is process with the runtime's logger given.
+func processLogged(t *testing.T, url string, log *slog.Logger, opts ...amqpbridge.Option) (sys *actors.System, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	opts = append([]amqpbridge.Option{amqpbridge.WithLogger(quiet())}, opts...)
@@ -30,7 +38,7 @@ func process(t *testing.T, url string, opts ...amqpbridge.Option) (sys *actors.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err = actors.New(actors.WithTransport(tr), actors.WithLogger(testLog(t)))
+	sys, err = actors.New(actors.WithTransport(tr), actors.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,4 +124,63 @@ func inspectAlive(ctx context.Context, h *component.Handle, name string) (bool, 
 		return false, fmt.Errorf("inspect %s: %s", name, raw)
 	}
 	return rec.Broker.Alive == nil || *rec.Broker.Alive, nil
+}
+
+// logWatch is a slog.Handler that keeps every record, so that a test can wait for the one
+// that tells what it needs to know (the registry saw a component consume, say).
+type logWatch struct {
+	mu     sync.Mutex
+	lines  []string
+	signal chan struct{} // closed and replaced when a line is added
+}
+
+func newLogWatch() *logWatch { return &logWatch{signal: make(chan struct{})} }
+
+func (w *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler      { return w }
+func (w *logWatch) WithGroup(string) slog.Handler           { return w }
+
+func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return true
+	})
+	w.mu.Lock()
+	w.lines = append(w.lines, line)
+	close(w.signal)
+	w.signal = make(chan struct{})
+	w.mu.Unlock()
+	return nil
+}
+
+// wait returns once a line holding every one of parts was logged, or fails t at ctx's end.
+func (w *logWatch) wait(t *testing.T, ctx context.Context, parts ...string) {
+	t.Helper()
+	seen := 0
+	for {
+		w.mu.Lock()
+		lines, signal := w.lines[seen:], w.signal
+		seen = len(w.lines)
+		w.mu.Unlock()
+		for _, l := range lines {
+			if containsAll(l, parts) {
+				return
+			}
+		}
+		select {
+		case <-signal:
+		case <-ctx.Done():
+			t.Fatalf("no log line with %q", parts)
+		}
+	}
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }

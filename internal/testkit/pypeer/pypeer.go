@@ -190,10 +190,12 @@ func (p *Peer) consume(deliveries <-chan amqp.Delivery) {
 		if env.AnswerTo != "" {
 			p.mu.Lock()
 			w := p.answers[env.AnswerTo]
-			delete(p.answers, env.AnswerTo)
 			p.mu.Unlock()
 			if w != nil {
-				w <- env
+				select {
+				case w <- env: // the first answer wins; Await forgets the request
+				default:
+				}
 			}
 			continue
 		}
@@ -273,6 +275,9 @@ func (p *Peer) Await(ctx context.Context, id string) (wire.Answer, error) {
 	}
 	select {
 	case env := <-w:
+		p.mu.Lock()
+		delete(p.answers, id)
+		p.mu.Unlock()
 		return wire.DecodeAnswer(env.Message)
 	case <-ctx.Done():
 		return wire.Answer{}, fmt.Errorf("pypeer %s: no answer to %s: %w", p.Name, id, ctx.Err())
