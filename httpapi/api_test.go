@@ -14,25 +14,6 @@ import (
 	"github.com/at-technology/atqueue/internal/apitest"
 )
 
-// sameAsGolden checks status, content type and body against a captured answer of the
-// Python debug server, the random ids aside.
-func sameAsGolden(t *testing.T, got answer, name string) {
-	t.Helper()
-	want := apitest.LoadGolden(t, name)
-	if name == "post_exec_method_validation_error" {
-		want.Body = apitest.FailingArgument(want.Body, "a", "b")
-	}
-	if got.status != want.Status {
-		t.Errorf("%s: status %d, want %d", name, got.status, want.Status)
-	}
-	if ct := got.header.Get("Content-Type"); ct != want.Header.Get("Content-Type") {
-		t.Errorf("%s: Content-Type %q, want %q", name, ct, want.Header.Get("Content-Type"))
-	}
-	if g, w := apitest.Normalize(got.body), apitest.Normalize(want.Body); g != w {
-		t.Errorf("%s: body\n got %s\nwant %s", name, g, w)
-	}
-}
-
 // The answers of python -m at_queue's debug server, byte for byte but for random ids.
 func TestGoldenAnswers(t *testing.T) {
 	t.Parallel()
@@ -40,38 +21,38 @@ func TestGoldenAnswers(t *testing.T) {
 
 	t.Run("components", func(t *testing.T) {
 		got := r.do(http.MethodGet, "/api/components", "")
-		sameAsGolden(t, got, "get_components")
-		if !bytes.Contains(got.body, []byte(`{"`+r.inspector.Name()+`":{"broker":{"session_id":"`+r.inspector.SessionID()+`"}`)) {
-			t.Errorf("the inspector %s is not the first entry: %s", r.inspector.Name(), got.body)
+		apitest.SameAsGolden(t, got, "get_components")
+		if !bytes.Contains(got.Body, []byte(`{"`+r.inspector.Name()+`":{"broker":{"session_id":"`+r.inspector.SessionID()+`"}`)) {
+			t.Errorf("the inspector %s is not the first entry: %s", r.inspector.Name(), got.Body)
 		}
 	})
 	t.Run("ok", func(t *testing.T) {
-		sameAsGolden(t, r.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_ok")
+		apitest.SameAsGolden(t, r.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_ok")
 	})
 	t.Run("validation error", func(t *testing.T) {
-		sameAsGolden(t, r.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": "b"}}`), "post_exec_method_validation_error")
+		apitest.SameAsGolden(t, r.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": "b"}}`), "post_exec_method_validation_error")
 	})
 	t.Run("unknown component", func(t *testing.T) {
-		sameAsGolden(t, r.post(`{"component": "NoSuchComponent", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_unknown_component")
+		apitest.SameAsGolden(t, r.post(`{"component": "NoSuchComponent", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_unknown_component")
 	})
 	t.Run("bad body", func(t *testing.T) {
-		sameAsGolden(t, r.post(`{"component": "IntSummator"}`), "post_exec_method_bad_body")
+		apitest.SameAsGolden(t, r.post(`{"component": "IntSummator"}`), "post_exec_method_bad_body")
 	})
 	t.Run("openapi", func(t *testing.T) {
-		sameAsGolden(t, r.do(http.MethodGet, "/openapi.json", ""), "openapi.json")
+		apitest.SameAsGolden(t, r.do(http.MethodGet, "/openapi.json", ""), "openapi.json")
 	})
 	t.Run("auth token", func(t *testing.T) {
 		r.spawn(apitest.Guard())
-		sameAsGolden(t, r.post(`{"component": "Guard", "method": "add", "kwargs": {"a": 1, "b": 2}, "auth_token": "tok"}`), "post_exec_method_with_auth_token")
+		apitest.SameAsGolden(t, r.post(`{"component": "Guard", "method": "add", "kwargs": {"a": 1, "b": 2}, "auth_token": "tok"}`), "post_exec_method_with_auth_token")
 		// The token reaches the method as the AMQP header auth_token.
 		got := r.post(`{"component": "Guard", "method": "whoami", "kwargs": {}, "auth_token": "tëst-42"}`)
-		if got.status != http.StatusOK || string(got.body) != `{"result":"tëst-42"}` {
-			t.Errorf("whoami: %d %s", got.status, got.body)
+		if got.Status != http.StatusOK || string(got.Body) != `{"result":"tëst-42"}` {
+			t.Errorf("whoami: %d %s", got.Status, got.Body)
 		}
 		// Without a token an authorized method refuses: nothing is sent.
 		got = r.post(`{"component": "Guard", "method": "add", "kwargs": {"a": 1, "b": 2}, "auth_token": null}`)
-		if got.status != http.StatusInternalServerError || !bytes.Contains(got.body, []byte(`"error_type":"NotAuthorizedMethodException"`)) {
-			t.Errorf("without a token: %d %s", got.status, got.body)
+		if got.Status != http.StatusInternalServerError || !bytes.Contains(got.Body, []byte(`"error_type":"NotAuthorizedMethodException"`)) {
+			t.Errorf("without a token: %d %s", got.Status, got.Body)
 		}
 	})
 	t.Run("components list every registration", func(t *testing.T) {
@@ -82,12 +63,12 @@ func TestGoldenAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := r.do(http.MethodGet, "/api/components", "")
-		if !jsonEqual(t, got.body, raw) {
-			t.Errorf("GET /api/components\n got %s\nwant %s", got.body, raw)
+		if !jsonEqual(t, got.Body, raw) {
+			t.Errorf("GET /api/components\n got %s\nwant %s", got.Body, raw)
 		}
 		for _, name := range []string{r.inspector.Name(), "IntSummator", "Guard"} {
-			if !bytes.Contains(got.body, []byte(`"`+name+`":{"broker"`)) {
-				t.Errorf("%s is missing: %s", name, got.body)
+			if !bytes.Contains(got.Body, []byte(`"`+name+`":{"broker"`)) {
+				t.Errorf("%s is missing: %s", name, got.Body)
 			}
 		}
 	})
@@ -148,27 +129,27 @@ func TestBadRequests(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := r.do(tc.method, tc.path, tc.body)
-			if got.status != tc.status {
-				t.Errorf("status %d, want %d: %s", got.status, tc.status, got.body)
+			if got.Status != tc.status {
+				t.Errorf("status %d, want %d: %s", got.Status, tc.status, got.Body)
 			}
-			if ct := got.header.Get("Content-Type"); ct != "application/json" {
+			if ct := got.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q", ct)
 			}
 			if prefix, ok := strings.CutSuffix(tc.want, "…"); ok {
-				if !strings.HasPrefix(string(got.body), prefix) {
-					t.Errorf("body\n got %s\nwant %s…", got.body, prefix)
+				if !strings.HasPrefix(string(got.Body), prefix) {
+					t.Errorf("body\n got %s\nwant %s…", got.Body, prefix)
 				}
-			} else if string(got.body) != tc.want {
-				t.Errorf("body\n got %s\nwant %s", got.body, tc.want)
+			} else if string(got.Body) != tc.want {
+				t.Errorf("body\n got %s\nwant %s", got.Body, tc.want)
 			}
-			if !json.Valid(got.body) {
-				t.Errorf("not JSON: %s", got.body)
+			if !json.Valid(got.Body) {
+				t.Errorf("not JSON: %s", got.Body)
 			}
 		})
 	}
 	// Still serving.
-	if got := r.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`); string(got.body) != `{"result":23}` {
-		t.Errorf("after the bad requests: %d %s", got.status, got.body)
+	if got := r.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`); string(got.Body) != `{"result":23}` {
+		t.Errorf("after the bad requests: %d %s", got.Status, got.Body)
 	}
 }
 
@@ -179,8 +160,8 @@ func TestCORS(t *testing.T) {
 	const origin = "http://front.example:3000"
 	pre := r.do(http.MethodOptions, "/api/exec_method", "",
 		"Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type,x-custom")
-	if pre.status != http.StatusOK || string(pre.body) != "OK" {
-		t.Errorf("preflight: %d %q", pre.status, pre.body)
+	if pre.Status != http.StatusOK || string(pre.Body) != "OK" {
+		t.Errorf("preflight: %d %q", pre.Status, pre.Body)
 	}
 	for name, want := range map[string]string{
 		"Access-Control-Allow-Origin":      origin,
@@ -190,19 +171,19 @@ func TestCORS(t *testing.T) {
 		"Access-Control-Max-Age":           "600",
 		"Vary":                             "Origin",
 	} {
-		if got := pre.header.Get(name); got != want {
+		if got := pre.Header.Get(name); got != want {
 			t.Errorf("preflight %s: %q, want %q", name, got, want)
 		}
 	}
 	for _, path := range []string{"/api/components", "/api/nothing"} {
 		got := r.do(http.MethodGet, path, "", "Origin", origin)
-		if got.header.Get("Access-Control-Allow-Origin") != origin || got.header.Get("Access-Control-Allow-Credentials") != "true" {
-			t.Errorf("GET %s with an Origin: %v", path, got.header)
+		if got.Header.Get("Access-Control-Allow-Origin") != origin || got.Header.Get("Access-Control-Allow-Credentials") != "true" {
+			t.Errorf("GET %s with an Origin: %v", path, got.Header)
 		}
 	}
 	plain := r.do(http.MethodGet, "/api/components", "")
-	if v := plain.header.Get("Access-Control-Allow-Origin"); v != "" || plain.status != http.StatusOK {
-		t.Errorf("without an Origin: %d, Access-Control-Allow-Origin %q", plain.status, v)
+	if v := plain.Header.Get("Access-Control-Allow-Origin"); v != "" || plain.Status != http.StatusOK {
+		t.Errorf("without an Origin: %d, Access-Control-Allow-Origin %q", plain.Status, v)
 	}
 }
 
@@ -215,16 +196,16 @@ func TestCallTimeout(t *testing.T) {
 	begin := time.Now()
 	got := r.post(`{"component": "Mute", "method": "hang", "kwargs": {}}`)
 	took := time.Since(begin)
-	if got.status != http.StatusGatewayTimeout {
-		t.Fatalf("status %d: %s", got.status, got.body)
+	if got.Status != http.StatusGatewayTimeout {
+		t.Fatalf("status %d: %s", got.Status, got.Body)
 	}
 	if took < timeout {
 		t.Errorf("answered after %v, before the call timeout %v", took, timeout)
 	}
 	want := `{"detail":{"error_message":"No answer from Mute to method hang within 500ms","error_type":"TimeoutException","session":"` +
 		r.inspector.SessionID() + `","component":"` + r.inspector.Name() + `","message_id":null,"message":null}}`
-	if string(got.body) != want {
-		t.Errorf("body\n got %s\nwant %s", got.body, want)
+	if string(got.Body) != want {
+		t.Errorf("body\n got %s\nwant %s", got.Body, want)
 	}
 }
 
@@ -234,8 +215,8 @@ func TestShutdownAbandonsCalls(t *testing.T) {
 	r := newRig(t, httpapi.WithCallTimeout(time.Minute))
 	started := make(chan struct{})
 	r.spawn(apitest.Silent(started))
-	got := make(chan answer, 1)
-	go func() { got <- r.post(`{"component": "Mute", "method": "hang", "kwargs": {}}`) }()
+	got := make(chan apitest.Answer, 1)
+	go func() { got <- r.c.Post(`{"component": "Mute", "method": "hang", "kwargs": {}}`) }()
 	select {
 	case <-started:
 	case <-time.After(wait):
@@ -248,8 +229,8 @@ func TestShutdownAbandonsCalls(t *testing.T) {
 	}
 	select {
 	case a := <-got:
-		if a.status != http.StatusServiceUnavailable || !bytes.Contains(a.body, []byte(`"error_type":"ShutdownException"`)) {
-			t.Errorf("the call in flight got %d %s", a.status, a.body)
+		if a.Status != http.StatusServiceUnavailable || !bytes.Contains(a.Body, []byte(`"error_type":"ShutdownException"`)) {
+			t.Errorf("the call in flight got %d %s %v", a.Status, a.Body, a.Err)
 		}
 	case <-time.After(wait):
 		t.Fatal("the call in flight got no answer")
@@ -272,14 +253,14 @@ func TestHandleExtends(t *testing.T) {
 	}))
 	api.Handle("GET /boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(errors.New("boom")) }))
 	r.serve(api)
-	if got := r.do(http.MethodGet, "/metrics", "", "Origin", "http://x"); got.status != 200 || string(got.body) != "atq_up 1\n" || got.header.Get("Access-Control-Allow-Origin") != "http://x" {
-		t.Errorf("/metrics: %d %q %v", got.status, got.body, got.header)
+	if got := r.do(http.MethodGet, "/metrics", "", "Origin", "http://x"); got.Status != 200 || string(got.Body) != "atq_up 1\n" || got.Header.Get("Access-Control-Allow-Origin") != "http://x" {
+		t.Errorf("/metrics: %d %q %v", got.Status, got.Body, got.Header)
 	}
-	if got := r.do(http.MethodGet, "/boom", ""); got.status != 500 || string(got.body) != `{"detail":"Internal Server Error"}` {
-		t.Errorf("/boom: %d %s", got.status, got.body)
+	if got := r.do(http.MethodGet, "/boom", ""); got.Status != 500 || string(got.Body) != `{"detail":"Internal Server Error"}` {
+		t.Errorf("/boom: %d %s", got.Status, got.Body)
 	}
-	if got := r.do(http.MethodGet, "/api/components", ""); got.status != 200 {
-		t.Errorf("after a panic: %d %s", got.status, got.body)
+	if got := r.do(http.MethodGet, "/api/components", ""); got.Status != 200 {
+		t.Errorf("after a panic: %d %s", got.Status, got.Body)
 	}
 }
 

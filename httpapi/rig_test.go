@@ -2,26 +2,22 @@ package httpapi_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/at-technology/atqueue/actors"
-	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/httpapi"
 	"github.com/at-technology/atqueue/internal/apitest"
 	"github.com/at-technology/atqueue/internal/rabbittest"
 )
 
-// wait bounds every step of a test: a call, a start, a shutdown.
-const wait = 15 * time.Second
+const wait = apitest.Wait
 
 // rig is a registry over RabbitMQ (a virtual host of its own), an inspector component,
 // IntSummator, and the API calling through the inspector, served on a free port.
@@ -30,36 +26,19 @@ type rig struct {
 	sys       *actors.System
 	inspector *component.Handle
 	srv       *httpapi.Server
-	base      string // http://127.0.0.1:port
-	hc        *http.Client
+	c         *apitest.Client
 }
 
 func newRig(t *testing.T, opts ...httpapi.Option) *rig {
 	t.Helper()
-	url := rabbittest.VHost(t)
+	log := testLogger(t)
+	sys, _ := apitest.System(t, rabbittest.VHost(t), log)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	log := testLogger(t)
-	tr, err := amqpbridge.Dial(ctx, url, amqpbridge.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := actors.New(actors.WithTransport(tr), actors.WithLogger(log))
-	if err != nil {
-		_ = tr.Close()
-		t.Fatal(err)
-	}
-	r := &rig{t: t, sys: sys}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
-		if err := sys.Shutdown(ctx); err != nil {
-			t.Errorf("shutting the system down: %v", err)
-		}
-	})
 	if _, err := sys.StartRegistry(ctx); err != nil {
 		t.Fatal(err)
 	}
+	r := &rig{t: t, sys: sys}
 	r.inspector = r.spawn(component.New("inspector-" + uuid.NewString()))
 	r.spawn(apitest.IntSummator())
 	api, err := httpapi.New(r.inspector, append([]httpapi.Option{httpapi.WithLogger(log)}, opts...)...)
@@ -79,11 +58,8 @@ func (r *rig) serve(h http.Handler) {
 		r.t.Fatal(err)
 	}
 	srv := httpapi.Serve(ln, h, testLogger(r.t))
-	r.srv, r.base = srv, "http://"+srv.Addr().String()
-	tr := &http.Transport{}
-	r.hc = &http.Client{Transport: tr}
+	r.srv, r.c = srv, apitest.NewClient(r.t, "http://"+srv.Addr().String())
 	r.t.Cleanup(func() {
-		tr.CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
@@ -94,55 +70,21 @@ func (r *rig) serve(h http.Handler) {
 
 func (r *rig) spawn(def *component.Component) *component.Handle {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	h, err := r.sys.Spawn(ctx, def)
-	if err != nil {
-		r.t.Fatalf("starting %s: %v", def.Name(), err)
-	}
-	return h
+	return apitest.Spawn(r.t, r.sys, def)
 }
 
-// answer is an HTTP answer, read whole.
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// do sends a request with a deadline and reads the answer; header holds name, value
+// do sends a request and fails the test when no answer comes; header holds name, value
 // pairs.
-func (r *rig) do(method, path, body string, header ...string) answer {
+func (r *rig) do(method, path, body string, header ...string) apitest.Answer {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+	a := r.c.Do(method, path, body, header...)
+	if a.Err != nil {
+		r.t.Fatalf("%s %s: %v", method, path, a.Err)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		r.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.t.Fatalf("%s %s: reading the body: %v", method, path, err)
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+	return a
 }
 
-func (r *rig) post(body string) answer {
+func (r *rig) post(body string) apitest.Answer {
 	r.t.Helper()
 	return r.do(http.MethodPost, "/api/exec_method", body)
 }

@@ -17,24 +17,6 @@ import (
 	"github.com/at-technology/atqueue/internal/rabbittest"
 )
 
-// sameAsGolden checks an answer against the Python debug server's, the random ids aside.
-func sameAsGolden(t *testing.T, got answer, name string) {
-	t.Helper()
-	if got.err != nil {
-		t.Fatalf("%s: %v", name, got.err)
-	}
-	want := apitest.LoadGolden(t, name)
-	if name == "post_exec_method_validation_error" {
-		want.Body = apitest.FailingArgument(want.Body, "a", "b")
-	}
-	if got.status != want.Status || got.header.Get("Content-Type") != want.Header.Get("Content-Type") {
-		t.Errorf("%s: status %d, Content-Type %q; want %d, %q", name, got.status, got.header.Get("Content-Type"), want.Status, want.Header.Get("Content-Type"))
-	}
-	if g, w := apitest.Normalize(got.body), apitest.Normalize(want.Body); g != w {
-		t.Errorf("%s: body\n got %s\nwant %s", name, g, w)
-	}
-}
-
 // listening waits for the API's line and returns its base URL.
 func listening(t *testing.T, line string) string {
 	t.Helper()
@@ -57,42 +39,42 @@ func TestDebugAPI(t *testing.T) {
 	pidfile := filepath.Join(dir, "run", "at_queue", "pidfile.pid")
 	state := filepath.Join(dir, "registry.json")
 	atq := start(t, "registry", "-u", url, "-dp", "0", "--pidfile", pidfile, "--state", state, "--call-timeout", "1s")
-	c := newClient(t, listening(t, atq.WaitLine("debug HTTP API listening on ", ready)))
+	c := apitest.NewClient(t, listening(t, atq.WaitLine("debug HTTP API listening on ", ready)))
 	atq.WaitLine("registry listening on ", ready)
 
 	if b, err := os.ReadFile(pidfile); err != nil || string(b) != strconv.Itoa(atq.Pid())+"\n" {
 		t.Errorf("pidfile: %q, %v; want %d", b, err, atq.Pid())
 	}
 
-	sys, down := system(t, url)
-	sum := spawn(t, sys, apitest.IntSummator())
-	sameAsGolden(t, c.do(http.MethodGet, "/api/components", ""), "get_components")
-	sameAsGolden(t, c.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_ok")
-	sameAsGolden(t, c.post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": "b"}}`), "post_exec_method_validation_error")
-	sameAsGolden(t, c.post(`{"component": "NoSuchComponent", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_unknown_component")
-	sameAsGolden(t, c.post(`{"component": "IntSummator"}`), "post_exec_method_bad_body")
-	sameAsGolden(t, c.do(http.MethodGet, "/openapi.json", ""), "openapi.json")
+	sys, down := apitest.System(t, url, nil)
+	sum := apitest.Spawn(t, sys, apitest.IntSummator())
+	apitest.SameAsGolden(t, c.Do(http.MethodGet, "/api/components", ""), "get_components")
+	apitest.SameAsGolden(t, c.Post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_ok")
+	apitest.SameAsGolden(t, c.Post(`{"component": "IntSummator", "method": "int_sum", "kwargs": {"a": 5, "b": "b"}}`), "post_exec_method_validation_error")
+	apitest.SameAsGolden(t, c.Post(`{"component": "NoSuchComponent", "method": "int_sum", "kwargs": {"a": 5, "b": 18}}`), "post_exec_method_unknown_component")
+	apitest.SameAsGolden(t, c.Post(`{"component": "IntSummator"}`), "post_exec_method_bad_body")
+	apitest.SameAsGolden(t, c.Do(http.MethodGet, "/openapi.json", ""), "openapi.json")
 
-	spawn(t, sys, apitest.Guard())
-	sameAsGolden(t, c.post(`{"component": "Guard", "method": "add", "kwargs": {"a": 1, "b": 2}, "auth_token": "tok"}`), "post_exec_method_with_auth_token")
-	if got := c.post(`{"component": "Guard", "method": "whoami", "kwargs": {}, "auth_token": "token-7"}`); got.status != 200 || string(got.body) != `{"result":"token-7"}` {
-		t.Errorf("the auth_token header: %d %s %v", got.status, got.body, got.err)
+	apitest.Spawn(t, sys, apitest.Guard())
+	apitest.SameAsGolden(t, c.Post(`{"component": "Guard", "method": "add", "kwargs": {"a": 1, "b": 2}, "auth_token": "tok"}`), "post_exec_method_with_auth_token")
+	if got := c.Post(`{"component": "Guard", "method": "whoami", "kwargs": {}, "auth_token": "token-7"}`); got.Status != 200 || string(got.Body) != `{"result":"token-7"}` {
+		t.Errorf("the auth_token header: %d %s %v", got.Status, got.Body, got.Err)
 	}
 
 	// The same directory as the registry's inspect_all.
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	ctx, cancel := context.WithTimeout(context.Background(), apitest.Wait)
 	defer cancel()
 	raw, err := sum.InspectAll(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := c.do(http.MethodGet, "/api/components", "")
+	got := c.Do(http.MethodGet, "/api/components", "")
 	var want bytes.Buffer
-	if err := json.Compact(&want, raw); err != nil || string(got.body) != want.String() {
-		t.Errorf("GET /api/components\n got %s\nwant %s (%v)", got.body, want.String(), err)
+	if err := json.Compact(&want, raw); err != nil || string(got.Body) != want.String() {
+		t.Errorf("GET /api/components\n got %s\nwant %s (%v)", got.Body, want.String(), err)
 	}
 	var names []string
-	dec := json.NewDecoder(bytes.NewReader(got.body))
+	dec := json.NewDecoder(bytes.NewReader(got.Body))
 	for tok, err := dec.Token(); err == nil; tok, err = dec.Token() {
 		if s, ok := tok.(string); ok && dec.More() && (strings.HasPrefix(s, "inspector-") || s == "IntSummator" || s == "Guard") {
 			names = append(names, s)
@@ -104,18 +86,18 @@ func TestDebugAPI(t *testing.T) {
 
 	// CORS, preflight included.
 	const origin = "http://console.example"
-	pre := c.do(http.MethodOptions, "/api/exec_method", "", "Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
-	if pre.status != 200 || pre.header.Get("Access-Control-Allow-Origin") != origin || pre.header.Get("Access-Control-Allow-Credentials") != "true" ||
-		!strings.Contains(pre.header.Get("Access-Control-Allow-Methods"), "POST") || pre.header.Get("Access-Control-Allow-Headers") != "content-type" {
-		t.Errorf("preflight: %d %v", pre.status, pre.header)
+	pre := c.Do(http.MethodOptions, "/api/exec_method", "", "Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
+	if pre.Status != 200 || pre.Header.Get("Access-Control-Allow-Origin") != origin || pre.Header.Get("Access-Control-Allow-Credentials") != "true" ||
+		!strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "POST") || pre.Header.Get("Access-Control-Allow-Headers") != "content-type" {
+		t.Errorf("preflight: %d %v", pre.Status, pre.Header)
 	}
 
 	// A component that never answers: 504 at the call timeout.
-	spawn(t, sys, apitest.Silent(nil))
+	apitest.Spawn(t, sys, apitest.Silent(nil))
 	begin := time.Now()
-	hang := c.post(`{"component": "Mute", "method": "hang", "kwargs": {}}`)
-	if hang.status != http.StatusGatewayTimeout || !bytes.Contains(hang.body, []byte(`{"detail":{"error_message":"No answer from Mute to method hang within 1s","error_type":"TimeoutException",`)) {
-		t.Errorf("a call with no answer: %d %s %v", hang.status, hang.body, hang.err)
+	hang := c.Post(`{"component": "Mute", "method": "hang", "kwargs": {}}`)
+	if hang.Status != http.StatusGatewayTimeout || !bytes.Contains(hang.Body, []byte(`{"detail":{"error_message":"No answer from Mute to method hang within 1s","error_type":"TimeoutException",`)) {
+		t.Errorf("a call with no answer: %d %s %v", hang.Status, hang.Body, hang.Err)
 	}
 	if took := time.Since(begin); took < time.Second {
 		t.Errorf("answered after %v, before the call timeout", took)
@@ -137,22 +119,22 @@ func TestSignalDuringCall(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
 	atq := start(t, "registry", "-u", url, "-dp", "0", "--pidfile", "", "--state", "none", "--call-timeout", "5m")
-	c := newClient(t, listening(t, atq.WaitLine("debug HTTP API listening on ", ready)))
+	c := apitest.NewClient(t, listening(t, atq.WaitLine("debug HTTP API listening on ", ready)))
 	atq.WaitLine("registry listening on ", ready)
-	sys, _ := system(t, url)
+	sys, _ := apitest.System(t, url, nil)
 	started := make(chan struct{})
-	spawn(t, sys, apitest.Silent(started))
-	got := make(chan answer, 1)
-	go func() { got <- c.post(`{"component": "Mute", "method": "hang", "kwargs": {}}`) }()
+	apitest.Spawn(t, sys, apitest.Silent(started))
+	got := make(chan apitest.Answer, 1)
+	go func() { got <- c.Post(`{"component": "Mute", "method": "hang", "kwargs": {}}`) }()
 	select {
 	case <-started:
-	case <-time.After(wait):
+	case <-time.After(apitest.Wait):
 		t.Fatal("the call did not reach Mute")
 	}
 	stop(t, atq, syscall.SIGINT)
 	a := <-got // the client's deadline bounds it
-	if a.err != nil || a.status != http.StatusServiceUnavailable || !bytes.Contains(a.body, []byte(`"error_type":"ShutdownException"`)) {
-		t.Errorf("the call in flight: %d %s %v", a.status, a.body, a.err)
+	if a.Err != nil || a.Status != http.StatusServiceUnavailable || !bytes.Contains(a.Body, []byte(`"error_type":"ShutdownException"`)) {
+		t.Errorf("the call in flight: %d %s %v", a.Status, a.Body, a.Err)
 	}
 	if i, j := strings.Index(atq.Stderr(), "shutting down"), strings.Index(atq.Stderr(), "component stopped"); i < 0 || j < i {
 		t.Errorf("stderr does not show the shutdown before the inspector stops:\n%s", atq.Stderr())

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/apitest"
 	"github.com/at-technology/atqueue/internal/cli"
 	"github.com/at-technology/atqueue/internal/rabbittest"
 )
@@ -180,9 +181,9 @@ func TestPidfile(t *testing.T) {
 		if strings.Contains(p.Stdout(), "debug HTTP API") {
 			t.Errorf("--debugger=false, yet:\n%s", p.Stdout())
 		}
-		sys, down := system(t, url)
-		h := spawn(t, sys, component.New("Probe"))
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		sys, down := apitest.System(t, url, nil)
+		h := apitest.Spawn(t, sys, component.New("Probe"))
+		ctx, cancel := context.WithTimeout(context.Background(), apitest.Wait)
 		defer cancel()
 		raw, err := h.InspectAll(ctx)
 		if err != nil || bytes.Contains(raw, []byte("inspector-")) {
