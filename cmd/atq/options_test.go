@@ -101,6 +101,22 @@ func TestGoodOptionsPass(t *testing.T) {
 	}
 }
 
+func TestCheckHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1": "127.0.0.1", "::": "::", "[::1]": "::1", "fe80::1": "fe80::1",
+		"localhost": "localhost", "api.example.org.": "api.example.org.", "my_host-2": "my_host-2",
+	} {
+		if got, err := checkHost(in); err != nil || got != want {
+			t.Errorf("checkHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "[]", "a..b", "-a", "a b", "host:80", "http://x", strings.Repeat("a", 64)} {
+		if got, err := checkHost(bad); err == nil {
+			t.Errorf("checkHost(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
 // A taken HTTP address stops the start (exit status 1) before the broker is even dialled.
 func TestTakenAddressIsRefused(t *testing.T) {
 	t.Parallel()

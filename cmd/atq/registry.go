@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -145,35 +146,40 @@ func (o *registryOptions) check() error {
 	case o.callTimeout <= 0:
 		return cli.Usagef("--call-timeout %v is not positive", o.callTimeout)
 	}
-	if err := checkHost(o.debuggerHost); err != nil {
+	host, err := checkHost(o.debuggerHost)
+	if err != nil {
 		return cli.Usagef("-dh/--debugger-host %q %v", o.debuggerHost, err)
 	}
+	o.debuggerHost = host
 	return nil
 }
 
-// checkHost accepts an IP address or a host name.
-func checkHost(h string) error {
+var errNotHost = errors.New("is not a host name or an IP address")
+
+// checkHost accepts an IP address (an IPv6 one with or without brackets) or a host name,
+// and returns it without brackets.
+func checkHost(h string) (string, error) {
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	if h == "" {
-		return fmt.Errorf("is empty")
+		return "", errors.New("is empty")
 	}
 	if net.ParseIP(h) != nil {
-		return nil
+		return h, nil
 	}
 	if len(h) > 253 {
-		return fmt.Errorf("is not a host name or an IP address")
+		return "", errNotHost
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return fmt.Errorf("is not a host name or an IP address")
+			return "", errNotHost
 		}
 		for _, r := range label {
 			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return fmt.Errorf("is not a host name or an IP address")
+				return "", errNotHost
 			}
 		}
 	}
-	return nil
+	return h, nil
 }
 
 func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
