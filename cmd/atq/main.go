@@ -1,12 +1,19 @@
-// Command atq runs AT_QUEUE services. Its registry subcommand is the Go replacement for
-// the registry of `python -m at_queue`, with the same connection options (spec §11):
+// Command atq runs AT_QUEUE services. Its registry subcommand is a drop-in replacement
+// for `python -m at_queue`: the same connection options (spec §11), the same debug HTTP
+// API on -dh/-dp (spec §10, package httpapi) and the same pidfile:
 //
 //	atq registry [-u URL | -H HOST -p PORT -L LOGIN -P PASSWORD -v VHOST] [--heartbeat D]
+//	             [-dh HOST] [-dp PORT] [--call-timeout D] [--debugger=false]
+//	             [--pidfile PATH] [--state FILE] [--dead-after D] [--debug]
 //	atq help [registry]
 //
-// Differences from the Python command: no pidfile, no debug HTTP server (its -dh/-dp
-// options are accepted and ignored with a warning), a clean exit 0 on SIGINT or SIGTERM
-// after an ordered shutdown, and the heartbeat is the same with or without a URL.
+// Differences from the Python command: bad option values (an unwritable --state, a
+// negative duration, a port out of range, a taken HTTP address) are refused at start; the
+// calls of the HTTP API have a deadline (--call-timeout) where Python's wait forever; any
+// error writing the pidfile is logged, not only a permission error, and the pidfile is
+// removed at exit; SIGINT or SIGTERM stop the HTTP server, the inspector, the registry and
+// the connection in that order and exit 0 (Python hangs); the heartbeat is the same with
+// or without a URL.
 package main
 
 import (

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -23,14 +26,31 @@ type connection struct {
 	password  string
 	vhost     string
 	heartbeat time.Duration
+}
 
-	debuggerHost string // accepted for compatibility; there is no debug server
+// registryOptions are the options of atq registry. To add one: a field here, its flag
+// in flags, its line in registryUsage, and its check in check.
+type registryOptions struct {
+	conn connection
+
+	// directory
+	state     string
+	deadAfter time.Duration
+
+	// debug HTTP API (spec §10)
+	debugger     bool
+	debuggerHost string
 	debuggerPort int
+	callTimeout  time.Duration
+
+	// process
+	pidfile string
+	debug   bool
 }
 
 // flags registers every option under all its names (the flag package accepts each with
 // one or two dashes).
-func (c *connection) flags(fs *flag.FlagSet) {
+func (o *registryOptions) flags(fs *flag.FlagSet) {
 	str := func(p *string, def string, names ...string) {
 		for _, n := range names {
 			fs.StringVar(p, n, def, "")
@@ -41,22 +61,33 @@ func (c *connection) flags(fs *flag.FlagSet) {
 			fs.IntVar(p, n, def, "")
 		}
 	}
+	c := &o.conn
 	str(&c.url, "", "u", "url")
 	str(&c.host, "localhost", "H", "host")
 	num(&c.port, 5672, "p", "port")
 	str(&c.login, "guest", "L", "login", "U", "user", "user-name", "username", "user_name")
 	str(&c.password, "guest", "P", "password")
 	str(&c.vhost, "/", "v", "virtualhost", "virtual-host", "virtual_host")
-	str(&c.debuggerHost, "127.0.0.1", "dh", "debugger-host", "debugger_host")
-	num(&c.debuggerPort, 8080, "dp", "debugger-port", "debugger_port")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 0, "")
+
+	fs.StringVar(&o.state, "state", "", "")
+	fs.DurationVar(&o.deadAfter, "dead-after", 30*time.Second, "")
+
+	fs.BoolVar(&o.debugger, "debugger", true, "")
+	str(&o.debuggerHost, "127.0.0.1", "dh", "debugger-host", "debugger_host")
+	num(&o.debuggerPort, 8080, "dp", "debugger-port", "debugger_port")
+	fs.DurationVar(&o.callTimeout, "call-timeout", 30*time.Second, "")
+
+	fs.StringVar(&o.pidfile, "pidfile", cli.DefaultPidfile, "")
+	fs.BoolVar(&o.debug, "debug", false, "")
 }
 
 const registryUsage = `usage: atq registry [options]
 
-Runs the AT_QUEUE registry over RabbitMQ until SIGINT or SIGTERM, then stops in order
-and exits 0. Prints "registry listening on <URL>" on stdout once it serves; logs go to
-stderr.
+Runs the AT_QUEUE registry over RabbitMQ, and the debug HTTP API of python -m at_queue
+beside it, until SIGINT or SIGTERM, then stops in order and exits 0. Prints "debug HTTP
+API listening on http://HOST:PORT" and then "registry listening on <URL>" on stdout once
+it serves; logs go to stderr. A bad option value is refused at start (exit status 2).
 
 connection (a URL wins over the parts; without either, $AMQP_URL is used when set):
   -u, --url URL                  AMQP URL, e.g. amqp://guest:guest@localhost:5672/
@@ -73,48 +104,126 @@ directory:
   --state FILE                   where the directory is kept, so a restarted registry
                                  forgets no component (Python components never register
                                  again); default: one file per broker and virtual host
-                                 under $XDG_STATE_HOME/atq; "none" keeps nothing
+                                 under $XDG_STATE_HOME/atq; "none" keeps nothing. Its
+                                 folder is created; a file that cannot be written is
+                                 refused at start
   --dead-after DURATION          a component whose queue has had no consumer this long
                                  is reported not alive and calls to it fail at once
-                                 (default 30s)
+                                 (default 30s; 0: never)
 
-other:
+debug HTTP API (as python -m at_queue's; an inspector-<uuid> component makes its calls):
+  -dh, --debugger-host, --debugger_host HOST
+                                 address to listen on (default 127.0.0.1)
+  -dp, --debugger-port, --debugger_port PORT
+                                 port to listen on (default 8080; 0: any free port). A
+                                 taken address is refused at start (exit status 1)
+  --call-timeout DURATION        deadline of each call made through the API (default
+                                 30s); a call with no answer by then gets HTTP 504
+  --debugger=false               serve no HTTP API and start no inspector
+  Routes: GET /api/components (inspect_all), POST /api/exec_method {"component",
+  "method", "kwargs", "auth_token"} → {"result": ...} or 500 {"detail": {...}}, and
+  GET /openapi.json; any origin is allowed (CORS, with credentials).
+
+process:
+  --pidfile PATH                 write the process id there, creating its folder, and
+                                 remove it at exit (default /var/run/at_queue/pidfile.pid;
+                                 "" writes none); a failure to write it is logged
   --debug                        log debug records
-  -dh, --debugger-host, -dp, --debugger-port
-                                 accepted for compatibility with python -m at_queue and
-                                 ignored: there is no debug HTTP server
   -h, --help                     show this text
 `
+
+// check refuses, before anything starts, the values the registry cannot work with.
+func (o *registryOptions) check() error {
+	switch {
+	case o.conn.port < 1 || o.conn.port > 65535:
+		return cli.Usagef("-p/--port %d is not a TCP port (1-65535)", o.conn.port)
+	case o.conn.heartbeat < 0:
+		return cli.Usagef("--heartbeat %v is negative", o.conn.heartbeat)
+	case o.deadAfter < 0:
+		return cli.Usagef("--dead-after %v is negative (0 turns it off)", o.deadAfter)
+	case o.debuggerPort < 0 || o.debuggerPort > 65535:
+		return cli.Usagef("-dp/--debugger-port %d is not a TCP port (0-65535; 0: any free port)", o.debuggerPort)
+	case o.callTimeout <= 0:
+		return cli.Usagef("--call-timeout %v is not positive", o.callTimeout)
+	}
+	host, err := checkHost(o.debuggerHost)
+	if err != nil {
+		return cli.Usagef("-dh/--debugger-host %q %v", o.debuggerHost, err)
+	}
+	o.debuggerHost = host
+	return nil
+}
+
+var errNotHost = errors.New("is not a host name or an IP address")
+
+// checkHost accepts an IP address (an IPv6 one with or without brackets) or a host name,
+// and returns it without brackets.
+func checkHost(h string) (string, error) {
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "" {
+		return "", errors.New("is empty")
+	}
+	if net.ParseIP(h) != nil {
+		return h, nil
+	}
+	if len(h) > 253 {
+		return "", errNotHost
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "", errNotHost
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return "", errNotHost
+			}
+		}
+	}
+	return h, nil
+}
 
 func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("atq registry", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), registryUsage) }
-	var c connection
-	c.flags(fs)
-	debug := fs.Bool("debug", false, "")
-	state := cli.StateFlag(fs)
-	deadAfter := fs.Duration("dead-after", 30*time.Second, "")
+	var o registryOptions
+	o.flags(fs)
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	log := cli.Logger(errOut, cli.Level(*debug))
+	log := cli.Logger(errOut, cli.Level(o.debug))
 
-	url, err := c.resolve(set)
+	url, err := o.conn.resolve(set)
 	if err != nil {
 		return err
 	}
-	if set["dh"] || set["debugger-host"] || set["debugger_host"] || set["dp"] || set["debugger-port"] || set["debugger_port"] {
-		log.Warn("the debug HTTP server of python -m at_queue is not available; -dh/-dp are ignored")
+	if err := o.check(); err != nil {
+		return err
 	}
-	if c.url != "" && anyPart(set) {
+	statePath, err := cli.StatePath(o.state, url)
+	if err == nil {
+		err = cli.CheckStateFile(statePath)
+	}
+	if err != nil {
+		return cli.Usagef("--state cannot be written: %v", err)
+	}
+	if o.conn.url != "" && anyPart(set) {
 		log.Warn("both a URL and host/port/login/password/vhost options were given; the URL wins")
 	}
+	var api *debugAPI
+	if o.debugger {
+		// Bound now: a taken address stops the start before the registry serves.
+		if api, err = listenDebugAPI(o.debuggerHost, o.debuggerPort); err != nil {
+			return err
+		}
+		defer api.close()
+	}
+
 	opts := []amqpbridge.Option{amqpbridge.WithConnectionName("atq-registry")}
-	if c.heartbeat > 0 {
-		opts = append(opts, amqpbridge.WithHeartbeat(c.heartbeat))
+	if o.conn.heartbeat > 0 {
+		opts = append(opts, amqpbridge.WithHeartbeat(o.conn.heartbeat))
 	}
 	sys, err := cli.Connect(ctx, url, log, opts...)
 	if err != nil {
@@ -122,26 +231,57 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
 	defer cancel()
-	statePath, err := cli.StatePath(*state, url)
-	if err != nil {
-		return cli.Stop(sys, err)
-	}
 	if statePath != "" {
 		log.Info("directory kept in a file", "state", statePath)
 	}
-	if _, err := sys.StartRegistry(start, reg.WithStateFile(statePath), reg.WithLiveness(2*time.Second, *deadAfter)); err != nil {
+	if _, err := sys.StartRegistry(start, reg.WithStateFile(statePath), reg.WithLiveness(2*time.Second, o.deadAfter)); err != nil {
 		return cli.Stop(sys, cli.Interrupted(ctx, err))
 	}
+	if api != nil {
+		if err := api.start(start, sys, o.callTimeout, log); err != nil {
+			return cli.Stop(sys, cli.Interrupted(ctx, err))
+		}
+		fmt.Fprintf(out, "debug HTTP API listening on %s (calls through %s)\n", api.url(), api.inspector.Name())
+	}
+	pid := writePidfile(o.pidfile, log)
+	defer removePidfile(pid, log)
 	log.Debug("serving", "url", cli.MaskURL(url), "pid", os.Getpid())
 	fmt.Fprintf(out, "registry listening on %s\n", cli.MaskURL(url))
 
 	<-ctx.Done()
 	log.Info("shutting down", "reason", cli.Reason(ctx))
+	if api != nil {
+		api.close() // before the inspector and the registry stop: calls in flight get 503
+	}
 	if err := cli.Stop(sys, nil); err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// writePidfile writes the pidfile as python -m at_queue does, except that any failure
+// (not only a permission error) is logged and the registry goes on serving.
+func writePidfile(path string, log *slog.Logger) *cli.Pidfile {
+	if path == "" {
+		return nil
+	}
+	p, err := cli.WritePidfile(path)
+	if err != nil {
+		log.Error("cannot write the pidfile; the registry serves anyway, but health checks that read it will fail", "err", err)
+		return nil
+	}
+	if p.Replaced != 0 {
+		log.Warn("the pidfile named another running process; it now names this one", "pidfile", path, "other_pid", p.Replaced)
+	}
+	log.Debug("pidfile written", "pidfile", path, "pid", os.Getpid())
+	return p
+}
+
+func removePidfile(p *cli.Pidfile, log *slog.Logger) {
+	if err := p.Remove(); err != nil {
+		log.Warn("cannot remove the pidfile", "err", err)
+	}
 }
 
 var partNames = []string{"H", "host", "p", "port", "L", "login", "U", "user", "user-name", "username", "user_name",
@@ -165,8 +305,6 @@ func (c *connection) resolve(set map[string]bool) (string, error) {
 			return "", cli.Usagef("-u/--url must start with amqp:// or amqps://")
 		}
 		return c.url, nil
-	case c.port < 1 || c.port > 65535:
-		return "", cli.Usagef("-p/--port %d is not a TCP port", c.port)
 	case c.host == "":
 		return "", cli.Usagef("-H/--host is empty")
 	case !anyPart(set) && os.Getenv(cli.EnvURL) != "":

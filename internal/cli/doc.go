@@ -1,7 +1,9 @@
 // Package cli holds what the programs under cmd/ and examples/ share: the --amqp flag and
 // its AMQP_URL default, the signal handling that turns SIGINT/SIGTERM into a cancelled
-// context, the single os.Exit of main, a readable slog logger on stderr, and Dial, which
-// turns an unreachable broker into one clear sentence with the password masked.
+// context, the single os.Exit of main, a readable slog logger on stderr, Dial, which
+// turns an unreachable broker into one clear sentence with the password masked, the
+// registry's state file (its default place, and CheckStateFile, which tells at start
+// whether it can be written), and the pidfile of python -m at_queue (WritePidfile).
 //
 // A program's main is one line, os.Exit(cli.Main("name", run)); run parses its own flags
 // and returns an error. Main owns the signal goroutine and stops it before returning.

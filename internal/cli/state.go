@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,4 +54,38 @@ func StatePath(flagValue, amqpURL string) (string, error) {
 		return r
 	}, name)
 	return filepath.Join(dir, clean+".json"), nil
+}
+
+// CheckStateFile tells whether a registry can keep its directory in path: the file, if
+// it exists, is a file that can be read, and its folder (created if missing) takes new
+// files, since the state is written to a temporary file there and renamed over it. It
+// changes nothing in an existing file.
+func CheckStateFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return fmt.Errorf("%s is a folder", path)
+	case err == nil:
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".registry-state-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

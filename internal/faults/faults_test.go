@@ -58,7 +58,7 @@ func newRig(t *testing.T, url string) *rig {
 
 func (r *rig) startRegistry() {
 	r.t.Helper()
-	r.reg = start(r.t, "atq", "registry", "-u", r.url, "--state", r.state)
+	r.reg = start(r.t, "atq", "registry", "-u", r.url, "--state", r.state, "--pidfile", "", "--debugger=false")
 	r.reg.WaitLine("registry listening on ", ready)
 }
 

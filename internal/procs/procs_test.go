@@ -62,7 +62,8 @@ func TestAtqRegistryFromParts(t *testing.T) {
 	}
 	pw, _ := u.User.Password()
 	vhost := strings.TrimPrefix(u.Path, "/")
-	reg := start(t, "atq", "registry", "-H", u.Hostname(), "--port", u.Port(), "--user_name", u.User.Username(), "-P", pw, "--virtual-host", vhost)
+	reg := start(t, "atq", "registry", "-H", u.Hostname(), "--port", u.Port(), "--user_name", u.User.Username(), "-P", pw, "--virtual-host", vhost,
+		"--pidfile", "", "-dp", "0")
 	line := reg.WaitLine("registry listening on ", ready)
 	if !strings.Contains(line, vhost) || strings.Contains(line, ":"+pw+"@") {
 		t.Errorf("listening line %q: want the virtual host %s and a masked password", line, vhost)
@@ -88,7 +89,7 @@ func TestStopOnSignal(t *testing.T) {
 			stop(t, sum, sig, stopped)
 			stop(t, reg, sig, stopped)
 
-			atq := start(t, "atq", "registry", "-u", url)
+			atq := start(t, "atq", "registry", "-u", url, "--pidfile", "", "-dp", "0")
 			atq.WaitLine("registry listening", ready)
 			stop(t, atq, sig, stopped)
 		})
@@ -106,8 +107,8 @@ func TestUnreachableBroker(t *testing.T) {
 		{"registry", "registry", []string{"--amqp", dead}},
 		{"intsummator", "intsummator", []string{"--amqp", dead}},
 		{"sumrequester", "sumrequester", []string{"--amqp", dead}},
-		{"atq registry -u", "atq", []string{"registry", "-u", dead}},
-		{"atq registry -H -p", "atq", []string{"registry", "-H", "127.0.0.1", "-p", "1", "-P", "s3cret"}},
+		{"atq registry -u", "atq", []string{"registry", "-u", dead, "--pidfile", "", "-dp", "0"}},
+		{"atq registry -H -p", "atq", []string{"registry", "-H", "127.0.0.1", "-p", "1", "-P", "s3cret", "--pidfile", "", "-dp", "0"}},
 		{"demo --amqp", "demo", []string{"--amqp", dead}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

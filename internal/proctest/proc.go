@@ -171,6 +171,9 @@ func (w stderrWriter) Write(b []byte) (int, error) {
 // Name is the program's file name and its arguments.
 func (p *Proc) Name() string { return p.name }
 
+// Pid is the process's id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // Stdout is what the process has printed on stdout so far, its lines joined by "\n".
 func (p *Proc) Stdout() string {
 	p.mu.Lock()

@@ -1,0 +1,83 @@
+package apitest
+
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// Golden is one captured HTTP answer of python -m at_queue's debug server.
+type Golden struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// LoadGolden reads testdata/golden/debug_http/<name>.http from the module's root (found
+// by walking up from the working directory to go.mod); it fails the test when it cannot.
+func LoadGolden(t testing.TB, name string) Golden {
+	t.Helper()
+	path := filepath.Join(moduleRoot(t), "testdata", "golden", "debug_http", name+".http")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden answer: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+	if err != nil {
+		t.Fatalf("golden answer %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("golden answer %s: %v", path, err)
+	}
+	return Golden{Status: resp.StatusCode, Header: resp.Header, Body: body.Bytes()}
+}
+
+func moduleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("apitest: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// fixed are the session ids every run has (uuid3 of the name), kept by Normalize.
+var fixed = map[string]bool{
+	"3b77ae37-4633-3abc-8d5f-e38581de1aba": true, // IntSummator
+}
+
+// Normalize replaces the random UUIDs of body (inspector names and sessions, message
+// ids) with <uuid>, so that two answers of different runs compare byte for byte.
+func Normalize(body []byte) string {
+	return uuidRE.ReplaceAllStringFunc(string(body), func(id string) string {
+		if fixed[id] {
+			return id
+		}
+		return "<uuid>"
+	})
+}
+
+// FailingArgument turns the "argument" of the MethodArgumentSchemaException in a golden
+// body from python's name (the first input, whatever failed: spec quirk 10) into the one
+// a Go component sends (the argument that failed), in the answer and in its text.
+func FailingArgument(body []byte, python, goName string) []byte {
+	body = bytes.ReplaceAll(body, []byte(`"argument":"`+python+`"`), []byte(`"argument":"`+goName+`"`))
+	return bytes.ReplaceAll(body, []byte(`\"argument\": \"`+python+`\"`), []byte(`\"argument\": \"`+goName+`\"`))
+}
