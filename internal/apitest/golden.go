@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/at-technology/atqueue/internal/testkit/golden"
 )
 
 // Golden is one captured HTTP answer of python -m at_queue's debug server.
@@ -17,15 +17,11 @@ type Golden struct {
 	Body   []byte
 }
 
-// LoadGolden reads testdata/golden/debug_http/<name>.http from the module's root (found
-// by walking up from the working directory to go.mod); it fails the test when it cannot.
+// LoadGolden reads testdata/golden/debug_http/<name>.http; it fails the test when it cannot.
 func LoadGolden(t testing.TB, name string) Golden {
 	t.Helper()
-	path := filepath.Join(moduleRoot(t), "testdata", "golden", "debug_http", name+".http")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden answer: %v", err)
-	}
+	path := "debug_http/" + name + ".http"
+	raw := golden.Read(t, path)
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
 	if err != nil {
 		t.Fatalf("golden answer %s: %v", path, err)
@@ -36,24 +32,6 @@ func LoadGolden(t testing.TB, name string) Golden {
 		t.Fatalf("golden answer %s: %v", path, err)
 	}
 	return Golden{Status: resp.StatusCode, Header: resp.Header, Body: body.Bytes()}
-}
-
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("apitest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
