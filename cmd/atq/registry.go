@@ -26,6 +26,7 @@ type connection struct {
 	password  string
 	vhost     string
 	heartbeat time.Duration
+	durable   *cli.Durable
 }
 
 // registryOptions are the options of atq registry. To add one: a field here, its flag
@@ -34,8 +35,14 @@ type registryOptions struct {
 	conn connection
 
 	// directory
-	state     string
-	deadAfter time.Duration
+	state      string
+	deadAfter  time.Duration
+	probeEvery time.Duration
+	startGrace time.Duration
+
+	// one registry per virtual host
+	standby      bool
+	standbyRetry time.Duration
 
 	// debug HTTP API (spec §10)
 	debugger     bool
@@ -69,9 +76,15 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 	str(&c.password, "guest", "P", "password")
 	str(&c.vhost, "/", "v", "virtualhost", "virtual-host", "virtual_host")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 0, "")
+	c.durable = cli.DurableFlag(fs)
 
 	fs.StringVar(&o.state, "state", "", "")
-	fs.DurationVar(&o.deadAfter, "dead-after", 30*time.Second, "")
+	fs.DurationVar(&o.deadAfter, "dead-after", 2*time.Second, "")
+	fs.DurationVar(&o.probeEvery, "probe-every", time.Second, "")
+	fs.DurationVar(&o.startGrace, "start-grace", 30*time.Second, "")
+
+	fs.BoolVar(&o.standby, "standby", false, "")
+	fs.DurationVar(&o.standbyRetry, "standby-retry", time.Second, "")
 
 	fs.BoolVar(&o.debugger, "debugger", true, "")
 	str(&o.debuggerHost, "127.0.0.1", "dh", "debugger-host", "debugger_host")
@@ -99,6 +112,14 @@ connection (a URL wins over the parts; without either, $AMQP_URL is used when se
   -v, --virtualhost, --virtual-host, --virtual_host VHOST
                                  virtual host (default /)
   --heartbeat DURATION           AMQP heartbeat, e.g. 60s (default: the transport's)
+  --durable=true|false           declare the queues the registry creates durable or not.
+                                 at_queue declares them durable since commit 6ddd4b0
+                                 (2026-07-20) and non-durable in every version before,
+                                 and RabbitMQ refuses a queue declared with the other
+                                 flag: a deployment whose Python components pin an
+                                 at_queue from before 6ddd4b0 needs --durable=false.
+                                 Queues that exist are adopted as they are. Default: as
+                                 the registry's own queues are if they exist, else true
 
 directory:
   --state FILE                   where the directory is kept, so a restarted registry
@@ -108,8 +129,22 @@ directory:
                                  folder is created; a file that cannot be written is
                                  refused at start
   --dead-after DURATION          a component whose queue has had no consumer this long
-                                 is reported not alive and calls to it fail at once
-                                 (default 30s; 0: never)
+                                 is reported not alive, calls to it fail at once and the
+                                 requests waiting in its queue are answered so (default
+                                 2s; 0: never)
+  --probe-every DURATION         how often every component's queue is checked for a
+                                 consumer, one passive declare each (default 1s)
+  --start-grace DURATION         how long a component may take after it registered to
+                                 consume its queue before it is reported not alive
+                                 (default 30s: a Python component consumes from start())
+
+one registry per virtual host:
+  A registry consumes its queues as their only consumer; a second registry on the same
+  virtual host (Go, or python -m at_queue) is refused at start (exit status 1).
+  --standby                      wait instead, as a hot standby, and take over (with the
+                                 directory of --state) once the serving registry is gone;
+                                 its pidfile and HTTP API start when it takes over
+  --standby-retry DURATION       how often a standby tries to take over (default 1s)
 
 debug HTTP API (as python -m at_queue's; an inspector-<uuid> component makes its calls):
   -dh, --debugger-host, --debugger_host HOST
@@ -141,6 +176,12 @@ func (o *registryOptions) check() error {
 		return cli.Usagef("--heartbeat %v is negative", o.conn.heartbeat)
 	case o.deadAfter < 0:
 		return cli.Usagef("--dead-after %v is negative (0 turns it off)", o.deadAfter)
+	case o.probeEvery <= 0:
+		return cli.Usagef("--probe-every %v is not positive", o.probeEvery)
+	case o.startGrace < 0:
+		return cli.Usagef("--start-grace %v is negative", o.startGrace)
+	case o.standbyRetry <= 0:
+		return cli.Usagef("--standby-retry %v is not positive", o.standbyRetry)
 	case o.debuggerPort < 0 || o.debuggerPort > 65535:
 		return cli.Usagef("-dp/--debugger-port %d is not a TCP port (0-65535; 0: any free port)", o.debuggerPort)
 	case o.callTimeout <= 0:
@@ -213,15 +254,16 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 		log.Warn("both a URL and host/port/login/password/vhost options were given; the URL wins")
 	}
 	var api *debugAPI
-	if o.debugger {
-		// Bound now: a taken address stops the start before the registry serves.
+	if o.debugger && !o.standby {
+		// Bound now: a taken address stops the start before the registry serves. A
+		// standby binds it when it takes over, since the serving registry may hold it.
 		if api, err = listenDebugAPI(o.debuggerHost, o.debuggerPort); err != nil {
 			return err
 		}
 		defer api.close()
 	}
 
-	opts := []amqpbridge.Option{amqpbridge.WithConnectionName("atq-registry")}
+	opts := append([]amqpbridge.Option{amqpbridge.WithConnectionName("atq-registry")}, o.conn.durable.Options()...)
 	if o.conn.heartbeat > 0 {
 		opts = append(opts, amqpbridge.WithHeartbeat(o.conn.heartbeat))
 	}
@@ -229,13 +271,29 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return cli.Interrupted(ctx, err)
 	}
-	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
-	defer cancel()
 	if statePath != "" {
 		log.Info("directory kept in a file", "state", statePath)
 	}
-	if _, err := sys.StartRegistry(start, reg.WithStateFile(statePath), reg.WithLiveness(2*time.Second, o.deadAfter)); err != nil {
+	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithStartGrace(o.startGrace)}
+	waitFor := ctx
+	if o.standby {
+		regOpts = append(regOpts, reg.WithStandby(o.standbyRetry))
+	} else {
+		var cancel context.CancelFunc
+		waitFor, cancel = context.WithTimeout(ctx, cli.StartTimeout)
+		defer cancel()
+	}
+	if _, err := sys.StartRegistry(waitFor, regOpts...); err != nil {
 		return cli.Stop(sys, cli.Interrupted(ctx, err))
+	}
+	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
+	defer cancel()
+	if o.debugger && o.standby {
+		if api, err = listenDebugAPI(o.debuggerHost, o.debuggerPort); err != nil {
+			log.Error("the registry serves, without its debug HTTP API", "err", err)
+		} else {
+			defer api.close()
+		}
 	}
 	if api != nil {
 		if err := api.start(start, sys, o.callTimeout, log); err != nil {

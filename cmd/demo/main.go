@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "log what the runtime does")
 	amqpURL := fs.String("amqp", "", "run over RabbitMQ at this AMQP `URL` instead of the embedded transport")
+	durable := cli.DurableFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	opts := []actors.Option{actors.WithLogger(logger)}
 	transport := "embedded (in-process, no broker)"
 	if *amqpURL != "" {
-		t, err := cli.Dial(ctx, *amqpURL, logger)
+		t, err := cli.Dial(ctx, *amqpURL, logger, durable.Options()...)
 		if err != nil {
 			return err
 		}

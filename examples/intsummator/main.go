@@ -31,6 +31,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("intsummator", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
+	durable := cli.DurableFlag(fs)
 	verbose := fs.Bool("v", false, "log debug records")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: intsummator [--amqp URL] [-v]\n\nServes IntSummator.int_sum over RabbitMQ until SIGINT or SIGTERM; the registry must be running.\n\n")
@@ -41,7 +42,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log := cli.Logger(errOut, cli.Level(*verbose))
 
-	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("intsummator"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, append(durable.Options(), amqpbridge.WithConnectionName("intsummator"))...)
 	if err != nil {
 		return cli.Interrupted(ctx, err)
 	}

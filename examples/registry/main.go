@@ -30,6 +30,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
+	durable := cli.DurableFlag(fs)
 	verbose := fs.Bool("v", false, "log debug records")
 	state := cli.StateFlag(fs)
 	fs.Usage = func() {
@@ -41,7 +42,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log := cli.Logger(errOut, cli.Level(*verbose))
 
-	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("registry"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, append(durable.Options(), amqpbridge.WithConnectionName("registry"))...)
 	if err != nil {
 		return cli.Interrupted(ctx, err)
 	}

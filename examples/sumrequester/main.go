@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("sumrequester", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
+	durable := cli.DurableFlag(fs)
 	var o options
 	fs.StringVar(&o.target, "target", "IntSummator", "`NAME` of the component to call")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline of one call")
@@ -86,7 +87,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	log := cli.Logger(errOut, level)
 
-	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("sumrequester"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, append(durable.Options(), amqpbridge.WithConnectionName("sumrequester"))...)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -180,4 +181,49 @@ func cause(raw string, timeout time.Duration, err error) string {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Durable is the --durable flag of every program that talks to RabbitMQ: whether the
+// send-/recieve- queues it creates are durable. Unset, the transport follows the
+// deployment it finds (as the registry's queues are, else durable); queues that exist are
+// always adopted as they are (see amqpbridge.WithDurable).
+type Durable struct {
+	set, value bool
+}
+
+// DurableFlag defines --durable on fs.
+func DurableFlag(fs *flag.FlagSet) *Durable {
+	d := &Durable{}
+	fs.Var(d, "durable", "whether the queues this process creates are durable: true for at_queue since commit 6ddd4b0, "+
+		"false for every earlier version (default: as the registry's queues are if they exist, else true)")
+	return d
+}
+
+// String implements flag.Value.
+func (d *Durable) String() string {
+	if d == nil || !d.set {
+		return "auto"
+	}
+	return strconv.FormatBool(d.value)
+}
+
+// Set implements flag.Value.
+func (d *Durable) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	d.set, d.value = true, v
+	return nil
+}
+
+// IsBoolFlag lets --durable alone mean --durable=true.
+func (d *Durable) IsBoolFlag() bool { return true }
+
+// Options are the transport options the flag asks for.
+func (d *Durable) Options() []amqpbridge.Option {
+	if d == nil || !d.set {
+		return nil
+	}
+	return []amqpbridge.Option{amqpbridge.WithDurable(d.value)}
 }

@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("counter", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
+	queues := cli.DurableFlag(fs)
 	path := fs.String("journal", "", "append-only `FILE` with one line per execution (required)")
 	durable := fs.Bool("durable-dedupe", true, "answer an id found in the journal without running it again")
 	hold := fs.Duration("hold", 0, "wait this long between recording an execution and answering")
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	defer j.close()
 
-	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("counter"))
+	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, append(queues.Options(), amqpbridge.WithConnectionName("counter"))...)
 	if err != nil {
 		return cli.Interrupted(ctx, err)
 	}
