@@ -320,8 +320,17 @@ func (t *Transport) declareSession(sid string) func(declChan) (none, error) {
 			if err != nil {
 				return none{}, err
 			}
-			if existed && sid == wire.RegistrySession {
+			switch {
+			case sid != wire.RegistrySession:
+			case existed:
 				t.followDeployment(ch, q)
+			default: // created here: the deployment is what this process makes it
+				durable := t.durable()
+				t.mu.Lock()
+				if t.found == nil {
+					t.found = &durable
+				}
+				t.mu.Unlock()
 			}
 		}
 		return none{}, nil
