@@ -279,6 +279,24 @@ func (h *Handle) InspectAll(ctx context.Context) (json.RawMessage, error) {
 	return r.Raw, nil
 }
 
+// Directory asks the registry for what it knows of every component, liveness included
+// (a Go extension of the protocol: a Python registry does not answer it, so the call ends
+// at ctx's deadline).
+func (h *Handle) Directory(ctx context.Context) ([]wire.DirectoryEntry, error) {
+	r, err := h.Request(ctx, wire.RegistryName, wire.Object{{Key: "type", Value: wire.TypeDirectory}})
+	if err != nil {
+		return nil, err
+	}
+	if r.HasErrors {
+		return nil, &RemoteError{Receiver: wire.RegistryName, Kind: ErrRemote, Items: r.Errors}
+	}
+	var out []wire.DirectoryEntry
+	if err := json.Unmarshal(r.Result, &out); err != nil {
+		return nil, fmt.Errorf("%w from the registry: %v", ErrBadAnswer, err)
+	}
+	return out, nil
+}
+
 // Configurate sends a configurate request and returns its result.
 func (h *Handle) Configurate(ctx context.Context, receiver string, config any, opts ...CallOption) (json.RawMessage, error) {
 	r, err := h.Request(ctx, receiver, wire.Object{{Key: "type", Value: wire.TypeConfigurate}, {Key: "config", Value: config}}, opts...)

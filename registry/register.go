@@ -127,8 +127,10 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 		}
 	}
 	e.desc = desc.JSON
+	e.methods = countMethods(desc.JSON)
 	e.instance = instance
 	e.lastAlive = time.Now()
+	e.registeredAt = e.lastAlive
 	e.probed, e.seen = false, false
 	r.persist()
 	env.Reciever = desc.Name
@@ -212,4 +214,13 @@ func (r *registryActor) republish(c actor.Context, e *entry, now time.Time) {
 		c.Send(r.st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(wire.RegistrySession), Body: a.body,
 			Expiration: min(copyTTL, a.until.Sub(now))})
 	}
+}
+
+// countMethods is the number of methods a normalised description lists.
+func countMethods(desc json.RawMessage) int {
+	var d struct {
+		Methods map[string]json.RawMessage `json:"methods"`
+	}
+	_ = json.Unmarshal(desc, &d)
+	return len(d.Methods)
 }

@@ -93,7 +93,9 @@ type entry struct {
 	// waiting registrations, answered when the session's consumer is attached
 	waiting []regAnswer
 
-	instance  string    // the registering process's instance id (Go components send one)
+	instance     string    // the registering process's instance id (Go components send one)
+	registeredAt time.Time // when it registered, or was restored from the state file
+	methods      int       // how many methods its description lists
 	lastAlive time.Time // last time its queue had a consumer (or its registration)
 	consumers int
 	probed    bool
@@ -411,7 +413,7 @@ func (r *registryActor) unroutable(c actor.Context, m *unroutable) {
 func (r *registryActor) handleOwn(c actor.Context, env *wire.Envelope, d *bridge.Delivery) {
 	reply := wire.RecieveQueue(wire.RegistrySession)
 	switch wire.PeekType(env.Message) {
-	case wire.TypeInspect, wire.TypeInspectAll, wire.TypeCheckRegistered, wire.TypeUnregister:
+	case wire.TypeInspect, wire.TypeInspectAll, wire.TypeCheckRegistered, wire.TypeUnregister, wire.TypeDirectory:
 		r.service(c, env, reply, wire.RegistryName, d)
 	default:
 		r.register(c, env, d)
@@ -434,7 +436,8 @@ func (r *registryActor) restore(c actor.Context) {
 		if st.byName[s.Name] != nil || st.bySid[s.SessionID] != nil {
 			continue
 		}
-		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, lastAlive: now}
+		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, lastAlive: now, registeredAt: now,
+			methods: countMethods(s.Description)}
 		st.byName[e.name], st.bySid[e.sid] = e, e
 		st.order = append(st.order, e.name)
 		r.open(c, e.sid)

@@ -57,9 +57,11 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 			r.keepRouting(c, e)
 			r.remove(e)
 		}
+	case wire.TypeDirectory:
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: r.directory()}}, nil, d)
 	default:
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect and inspect_all", wire.PyString(p.Type))), nil, d)
+			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect, inspect_all and directory", wire.PyString(p.Type))), nil, d)
 	}
 }
 
@@ -75,4 +77,25 @@ func (r *registryActor) inspection(e *entry) wire.Object {
 		{Key: "broker", Value: broker},
 		{Key: "component", Value: json.RawMessage(e.desc)},
 	}
+}
+
+// directory is the answer to a "directory" request: every component, in registration
+// order, with what the registry knows of its liveness.
+func (r *registryActor) directory() []wire.DirectoryEntry {
+	st := r.st
+	now := time.Now()
+	out := make([]wire.DirectoryEntry, 0, len(st.order))
+	for _, n := range st.order {
+		e := st.byName[n]
+		consumers := -1
+		if e.probed {
+			consumers = e.consumers
+		}
+		out = append(out, wire.DirectoryEntry{
+			Name: e.name, SessionID: e.sid, Alive: !e.dead(now, &st.cfg), Consumers: consumers, Methods: e.methods,
+			RegisteredAt: e.registeredAt.UTC().Format(time.RFC3339Nano), LastAlive: e.lastAlive.UTC().Format(time.RFC3339Nano),
+			Go: e.instance != "",
+		})
+	}
+	return out
 }

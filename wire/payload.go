@@ -10,6 +10,7 @@ import (
 const (
 	TypeRegister        = "register"
 	TypeUnregister      = "unregister" // Go extension: a component leaving on purpose
+	TypeDirectory       = "directory"  // Go extension: the registry's view of every component
 	TypeInspect         = "inspect"
 	TypeInspectAll      = "inspect_all"
 	TypeCheckRegistered = "check_registered"
@@ -162,4 +163,22 @@ func (e ErrorItem) Summary() string {
 		return strings.Join(parts, "; ")
 	}
 	return e.String()
+}
+
+// DirectoryEntry is one component in the answer to a "directory" request (a Go
+// extension; Python peers never send it): what the registry knows beyond inspect_all.
+// The answer is {"result": [entry, ...]} in registration order.
+type DirectoryEntry struct {
+	Name      string `json:"name"`
+	SessionID string `json:"session_id"`
+	// Alive is false once the registry found the component's queue without a consumer
+	// for longer than its dead-after (or the start grace after registering).
+	Alive bool `json:"alive"`
+	// Consumers is the consumer count of its recieve- queue at the last check, -1 before
+	// the first.
+	Consumers    int    `json:"consumers"`
+	Methods      int    `json:"methods"`
+	RegisteredAt string `json:"registered_at"` // RFC 3339, when it registered (or was restored)
+	LastAlive    string `json:"last_alive"`    // RFC 3339, when its queue last had a consumer
+	Go           bool   `json:"go"`            // registered by a Go component (it sent its instance)
 }
