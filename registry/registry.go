@@ -96,12 +96,12 @@ type entry struct {
 	instance     string    // the registering process's instance id (Go components send one)
 	registeredAt time.Time // when it registered, or was restored from the state file
 	methods      int       // how many methods its description lists
-	lastAlive time.Time // last time its queue had a consumer (or its registration)
-	consumers int
-	probed    bool
-	probing   bool // a probe is on its way: do not pile up more while the broker is away
-	seen      bool // its queue has had a consumer since it registered
-	draining  bool // a Drain of its queue is on its way
+	lastAlive    time.Time // last time its queue had a consumer (or its registration)
+	consumers    int
+	probed       bool
+	probing      bool // a probe is on its way: do not pile up more while the broker is away
+	seen         bool // its queue has had a consumer since it registered
+	draining     bool // a Drain of its queue is on its way
 
 	answer *pendingAnswer // its registration answer, until its queue has a consumer
 }
