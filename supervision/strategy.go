@@ -21,6 +21,9 @@ type strategy struct {
 	mu     sync.Mutex
 	groups map[any]*group // one-for-one: child PID id; all-for-one: the Supervisor
 	closed bool           // set by close: every failure stops, no timers are started
+	// own holds the policies of one-for-one children spawned with a policy of their own
+	// (Tree.SpawnPolicy), by child PID id.
+	own map[string]Policy
 }
 
 // group is the restart window of one child (one-for-one) or one supervisor (all-for-one).
@@ -38,14 +41,38 @@ func newStrategy(p Policy, notify func(Event)) *strategy {
 	if within <= 0 {
 		within = math.MaxInt64
 	}
-	return &strategy{policy: p, within: within, notify: notify, groups: make(map[any]*group)}
+	return &strategy{policy: p, within: within, notify: notify, groups: make(map[any]*group), own: map[string]Policy{}}
+}
+
+// setPolicy gives child a policy of its own; only one-for-one strategies honour it.
+func (s *strategy) setPolicy(child *actor.PID, p Policy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.MaxRestarts = max(p.MaxRestarts, 0)
+	s.own[child.Id] = p
+}
+
+// policyFor is the policy that governs child and its normalised window.
+func (s *strategy) policyFor(child *actor.PID) (Policy, time.Duration) {
+	s.mu.Lock()
+	p, ok := s.own[child.Id]
+	s.mu.Unlock()
+	if !ok || s.policy.AllForOne {
+		return s.policy, s.within
+	}
+	within := p.Within
+	if within <= 0 {
+		within = math.MaxInt64
+	}
+	return p, within
 }
 
 var _ actor.SupervisorStrategy = (*strategy)(nil)
 
 // HandleFailure implements actor.SupervisorStrategy.
 func (s *strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason, message any) {
-	ev := Event{Child: child, Reason: reason, Directive: s.decide(reason)}
+	p, within := s.policyFor(child)
+	ev := Event{Child: child, Reason: reason, Directive: decide(p, reason)}
 	if ev.Directive == Escalate && s.isClosed() {
 		ev.Directive = Stop
 	}
@@ -56,7 +83,7 @@ func (s *strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor
 	}
 
 	if ev.Directive == Restart {
-		s.countRestart(sup, child, rs, targets, &ev)
+		s.countRestart(p, within, sup, child, rs, targets, &ev)
 	}
 
 	if ev.Directive != Escalate {
@@ -80,11 +107,11 @@ func (s *strategy) HandleFailure(system *actor.ActorSystem, sup actor.Supervisor
 	}
 }
 
-func (s *strategy) decide(reason any) Directive {
-	if s.policy.Decide == nil {
+func decide(p Policy, reason any) Directive {
+	if p.Decide == nil {
 		return Restart
 	}
-	switch d := s.policy.Decide(reason); d {
+	switch d := p.Decide(reason); d {
 	case Restart, Stop, Escalate, Resume:
 		return d
 	default:
@@ -94,7 +121,7 @@ func (s *strategy) decide(reason any) Directive {
 
 // countRestart records the failure in the sliding window and turns ev into Stop when the
 // intensity is exceeded, or sets ev.Delay and arms the restart timer when it is positive.
-func (s *strategy) countRestart(sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, targets []*actor.PID, ev *Event) {
+func (s *strategy) countRestart(p Policy, within time.Duration, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, targets []*actor.PID, ev *Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
@@ -118,17 +145,17 @@ func (s *strategy) countRestart(sup actor.Supervisor, child *actor.PID, rs *acto
 		g.failures = g.failures[:0]
 		g.rs = rs
 	}
-	g.failures = append(s.inWindow(now, g.failures), now)
+	g.failures = append(inWindow(now, within, g.failures), now)
 	ev.Restarts = len(g.failures)
 
-	if ev.Restarts > s.policy.MaxRestarts {
+	if ev.Restarts > p.MaxRestarts {
 		ev.Directive = Stop
 		g.stopTimer()
 		delete(s.groups, key)
 		return
 	}
 
-	ev.Delay = s.policy.Backoff.Delay(ev.Restarts)
+	ev.Delay = p.Backoff.Delay(ev.Restarts)
 	if ev.Delay == 0 {
 		return
 	}
@@ -154,9 +181,9 @@ func (s *strategy) fire(key any, g *group, gen uint64, sup actor.Supervisor) {
 }
 
 // inWindow drops the failure times that are older than the window.
-func (s *strategy) inWindow(now time.Time, failures []time.Time) []time.Time {
+func inWindow(now time.Time, within time.Duration, failures []time.Time) []time.Time {
 	i := 0
-	for i < len(failures) && now.Sub(failures[i]) >= s.within {
+	for i < len(failures) && now.Sub(failures[i]) >= within {
 		i++
 	}
 	return append(failures[:0], failures[i:]...)
@@ -166,7 +193,13 @@ func (s *strategy) inWindow(now time.Time, failures []time.Time) []time.Time {
 // children that ended without this strategy hearing of it do not accumulate.
 func (s *strategy) sweep(now time.Time) {
 	for key, g := range s.groups {
-		g.failures = s.inWindow(now, g.failures)
+		within := s.within
+		if id, ok := key.(string); ok {
+			if p, ok := s.own[id]; ok && p.Within > 0 {
+				within = p.Within
+			}
+		}
+		g.failures = inWindow(now, within, g.failures)
 		if g.timer == nil && len(g.failures) == 0 {
 			delete(s.groups, key)
 		}
@@ -182,6 +215,7 @@ func (s *strategy) forget(child *actor.PID) {
 		g.stopTimer()
 		delete(s.groups, child.Id)
 	}
+	delete(s.own, child.Id)
 	for _, g := range s.groups {
 		g.pending = slices.DeleteFunc(g.pending, child.Equal)
 	}

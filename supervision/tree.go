@@ -30,19 +30,40 @@ type Tree struct {
 // default: restart). A restarted tree stops its children and spawns them again from the
 // same props and names, so their PIDs stay valid.
 func NewTree(root *actor.RootContext, name string, p Policy, notify func(Event)) (*Tree, error) {
-	if err := p.Validate(); err != nil {
+	t, props, err := newTree(root, p, notify)
+	if err != nil {
 		return nil, err
 	}
-	t := &Tree{root: root, strategy: newStrategy(p, notify), done: make(chan struct{})}
-	a := &treeActor{tree: t}
-	// The producer returns the same instance so that a restart keeps the child list.
-	props := actor.PropsFromProducer(func() actor.Actor { return a }, actor.WithSupervisor(t.strategy))
 	pid, err := root.SpawnNamed(props, name)
 	if err != nil {
 		return nil, fmt.Errorf("supervision: spawn tree %q: %w", name, err)
 	}
 	t.pid = pid
 	return t, nil
+}
+
+// NewTree spawns a tree as a child of t, governed by t's policy like any child, whose own
+// children are governed by p: a branch of a supervision tree. It is stopped with t (or on
+// its own with Stop, or t.StopChild(ctx, sub.PID())).
+func (t *Tree) NewTree(ctx context.Context, name string, p Policy, notify func(Event)) (*Tree, error) {
+	sub, props, err := newTree(t.root, p, notify)
+	if err != nil {
+		return nil, err
+	}
+	if sub.pid, err = t.Spawn(ctx, name, props); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+func newTree(root *actor.RootContext, p Policy, notify func(Event)) (*Tree, *actor.Props, error) {
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	}
+	t := &Tree{root: root, strategy: newStrategy(p, notify), done: make(chan struct{})}
+	a := &treeActor{tree: t}
+	// The producer returns the same instance so that a restart keeps the child list.
+	return t, actor.PropsFromProducer(func() actor.Actor { return a }, actor.WithSupervisor(t.strategy)), nil
 }
 
 // PID is the tree actor's PID; children's PIDs are "<tree id>/<name>".
@@ -54,8 +75,22 @@ func (t *Tree) PID() *actor.PID { return t.pid }
 // (for example actor.ErrNameExists). If ctx ends first, ctx's error is returned and the child
 // may still have been spawned; it is then stopped with the tree.
 func (t *Tree) Spawn(ctx context.Context, name string, props *actor.Props) (*actor.PID, error) {
+	return t.spawn(ctx, name, props, nil)
+}
+
+// SpawnPolicy is Spawn for a child governed by a policy of its own instead of the tree's
+// (one-for-one trees only: an all-for-one tree governs its children together, with its
+// own policy). p is validated.
+func (t *Tree) SpawnPolicy(ctx context.Context, name string, props *actor.Props, p Policy) (*actor.PID, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return t.spawn(ctx, name, props, &p)
+}
+
+func (t *Tree) spawn(ctx context.Context, name string, props *actor.Props, p *Policy) (*actor.PID, error) {
 	reply := make(chan spawnResult, 1)
-	if err := t.send(spawnRequest{name: name, props: props, reply: reply}); err != nil {
+	if err := t.send(spawnRequest{name: name, props: props, policy: p, reply: reply}); err != nil {
 		return nil, fmt.Errorf("supervision: spawn %q: %w", name, err)
 	}
 	select {
@@ -135,9 +170,10 @@ func (t *Tree) isDone() bool {
 }
 
 type spawnRequest struct {
-	name  string
-	props *actor.Props
-	reply chan<- spawnResult // buffered 1; the tree actor sends once
+	name   string
+	props  *actor.Props
+	policy *Policy            // nil: the tree's
+	reply  chan<- spawnResult // buffered 1; the tree actor sends once
 }
 
 type spawnResult struct {
@@ -164,6 +200,7 @@ type child struct {
 	pid           *actor.PID
 	name          string
 	props         *actor.Props
+	policy        *Policy
 	stopRequested bool
 	waiters       []chan struct{} // closed when the child has terminated
 }
@@ -178,7 +215,7 @@ func (a *treeActor) Receive(c actor.Context) {
 			a.respawn(c)
 		}
 	case spawnRequest:
-		m.reply <- a.spawn(c, m.name, m.props)
+		m.reply <- a.spawn(c, m.name, m.props, m.policy)
 	case stopChildRequest:
 		a.stopChild(c, m)
 	case stopRequest:
@@ -201,7 +238,7 @@ func (a *treeActor) Receive(c actor.Context) {
 	}
 }
 
-func (a *treeActor) spawn(c actor.Context, name string, props *actor.Props) spawnResult {
+func (a *treeActor) spawn(c actor.Context, name string, props *actor.Props, p *Policy) spawnResult {
 	if a.stopping {
 		return spawnResult{err: fmt.Errorf("supervision: spawn %q: %w", name, ErrStopped)}
 	}
@@ -209,7 +246,10 @@ func (a *treeActor) spawn(c actor.Context, name string, props *actor.Props) spaw
 	if err != nil {
 		return spawnResult{err: fmt.Errorf("supervision: spawn %q: %w", name, err)}
 	}
-	a.children = append(a.children, &child{pid: pid, name: name, props: props})
+	if p != nil {
+		a.tree.strategy.setPolicy(pid, *p)
+	}
+	a.children = append(a.children, &child{pid: pid, name: name, props: props, policy: p})
 	return spawnResult{pid: pid}
 }
 
@@ -281,6 +321,9 @@ func (a *treeActor) respawn(c actor.Context) {
 			continue
 		}
 		ch.pid = pid
+		if ch.policy != nil {
+			a.tree.strategy.setPolicy(pid, *ch.policy)
+		}
 		a.children = append(a.children, ch)
 	}
 	if a.stopping {

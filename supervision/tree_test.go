@@ -243,3 +243,75 @@ func TestTreeStoppedByItsOwnSupervisor(t *testing.T) {
 		t.Fatalf("Spawn after the tree stopped: %v, want ErrStopped", err)
 	}
 }
+
+// A one-for-one tree governs a child spawned with a policy of its own by that policy: here
+// a sibling under the tree's (generous) policy keeps restarting while the child with a
+// zero policy stops on its first failure.
+func TestTreeSpawnPolicy(t *testing.T) {
+	sys := newSystem(t)
+	tree, events := newTree(t, sys, supervision.Policy{MaxRestarts: 5, Within: time.Minute})
+	chA, chB := notes(), notes()
+	a := spawn(t, tree, "a", probeProps("a", chA))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	b, err := tree.SpawnPolicy(ctx, "b", probeProps("b", chB), supervision.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, chA, started("a"))
+	expect(t, chB, started("b"))
+	sys.Root.Send(a, crash{reason: "boom"})
+	expectEvent(t, events, a, supervision.Restart, 1)
+	expect(t, chA, restarting("a"), started("a"))
+	sys.Root.Send(b, crash{reason: "boom"})
+	expectEvent(t, events, b, supervision.Stop, 1)
+	expect(t, chB, stopping("b"), stopped("b"))
+	if _, err := tree.SpawnPolicy(ctx, "c", probeProps("c", notes()), supervision.Policy{MaxRestarts: -1}); !errors.Is(err, supervision.ErrInvalidPolicy) {
+		t.Errorf("SpawnPolicy with an invalid policy: %v", err)
+	}
+}
+
+// A branch: a tree under a tree. The branch's all-for-one policy restarts its children
+// together, the parent's one-for-one children are not touched, and stopping the parent
+// stops the branch and its children.
+func TestTreeBranch(t *testing.T) {
+	sys := newSystem(t)
+	root, _ := newTree(t, sys, supervision.Policy{MaxRestarts: 5, Within: time.Minute})
+	events := make(chan supervision.Event, 16)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	group, err := root.NewTree(ctx, "group", supervision.Policy{MaxRestarts: 3, Within: time.Minute, AllForOne: true},
+		func(e supervision.Event) { events <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	chSolo, chA, chB := notes(), notes(), notes()
+	spawn(t, root, "solo", probeProps("solo", chSolo))
+	a := spawn(t, group, "a", probeProps("a", chA))
+	spawn(t, group, "b", probeProps("b", chB))
+	expect(t, chSolo, started("solo"))
+	expect(t, chA, started("a"))
+	expect(t, chB, started("b"))
+	if got := group.PID().Id; got != root.PID().Id+"/group" {
+		t.Errorf("the branch's PID is %s, want it under %s", got, root.PID().Id)
+	}
+
+	sys.Root.Send(a, crash{reason: "boom"})
+	expectEvent(t, events, a, supervision.Restart, 1)
+	expect(t, chA, restarting("a"), started("a"))
+	expect(t, chB, restarting("b"), started("b"))
+	expectNone(t, chSolo)
+
+	if err := root.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []chan note{chA, chB} {
+		got := recv(t, ch, "stopping")
+		if _, ok := got.msg.(*actor.Stopping); !ok {
+			t.Fatalf("got %v, want a stop", got)
+		}
+	}
+	if err := group.Stop(ctx); err != nil {
+		t.Errorf("stopping a branch already stopped with its parent: %v", err)
+	}
+}
