@@ -20,8 +20,9 @@ import (
 // non-finite floats as NaN, Infinity and -Infinity, and reads a float literal beyond
 // float64 (1e400) as infinite. Those go into float fields (float32, float64 and types
 // based on them), untyped values (any) as float64 and json.Number values as their token;
-// into any other type they are an error, as a string would be. Text without them is
-// decoded by encoding/json alone.
+// a type with its own UnmarshalJSON where one stands is given the token. Anywhere else
+// (an int, a string, inside a value that decodes itself) they are an error naming their
+// path, as a string would be. Text without them is decoded by encoding/json alone.
 func Unmarshal(data []byte, v any) error { return unmarshal(data, v, false) }
 
 // UnmarshalNumbers is Unmarshal with the numbers of untyped values decoded as json.Number
@@ -49,15 +50,19 @@ func unmarshal(data []byte, v any, useNumber bool) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(text))
-	if useNumber {
+	if !useNumber {
+		if err := json.Unmarshal(text, v); err != nil {
+			return err
+		}
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(text))
 		dec.UseNumber()
-	}
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if rest := bytes.TrimLeft(text[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return fmt.Errorf("invalid character %q after top-level value", rest[0])
+		if err := dec.Decode(v); err != nil {
+			return err
+		}
+		if rest := bytes.TrimLeft(text[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+			return fmt.Errorf("invalid character %q after top-level value", rest[0])
+		}
 	}
 	root := reflect.ValueOf(v) // a non-nil pointer, or Decode would have failed
 	for _, nf := range found {
@@ -119,34 +124,37 @@ func replaceNonFinite(text []byte, repl func(tok string) string, paths bool) ([]
 		return text, nil, nil
 	}
 	r := rewriter{s: scanner{b: text}, repl: repl, paths: paths}
-	if err := r.value(nil); err != nil {
+	if err := r.value(); err != nil {
 		return nil, nil, err
 	}
-	if len(r.found) == 0 {
+	if r.done == 0 {
 		return text, nil, nil
 	}
-	r.out = append(r.out, text[r.s.i:]...) // trailing text is encoding/json's to judge
+	r.out = append(r.out, text[r.done:]...) // trailing text is encoding/json's to judge
 	return r.out, r.found, nil
 }
 
-// rewriter copies a JSON text, replacing the Python tokens.
+// rewriter scans a JSON text and copies it, replacing the Python tokens; the copy is
+// made only once a token is found.
 type rewriter struct {
 	s     scanner
 	out   []byte
+	done  int   // text before this index is in out
+	path  []any // where the scanner is: object keys and array indexes
 	repl  func(tok string) string
 	paths bool
 	found []nonFinite
 }
 
-func (r *rewriter) value(path []any) error {
+func (r *rewriter) value() error {
 	s := &r.s
 	s.ws()
 	if s.i >= len(s.b) {
 		return fmt.Errorf("%w: unexpected end of JSON input", ErrMalformed)
 	}
 	if tok := nonFiniteAt(s.b, s.i); tok != "" {
+		r.record(tok, s.i, s.i+len(tok))
 		s.i += len(tok)
-		r.record(path, tok)
 		return nil
 	}
 	c := s.b[s.i]
@@ -157,10 +165,8 @@ func (r *rewriter) value(path []any) error {
 			return fmt.Errorf("%w: %v at byte %d", ErrMalformed, err, s.i)
 		}
 		if tok := overflowAt(raw); tok != "" {
-			r.record(path, tok)
-			return nil
+			r.record(tok, start, s.i)
 		}
-		r.out = append(r.out, s.b[start:s.i]...)
 		return nil
 	}
 	s.depth++
@@ -172,11 +178,9 @@ func (r *rewriter) value(path []any) error {
 	if c == '{' {
 		closer = '}'
 	}
-	r.out = append(r.out, c)
 	s.i++
 	s.ws()
 	if s.i < len(s.b) && s.b[s.i] == closer {
-		r.out = append(r.out, closer)
 		s.i++
 		return nil
 	}
@@ -192,46 +196,48 @@ func (r *rewriter) value(path []any) error {
 			if err != nil {
 				return fmt.Errorf("%w: %v at byte %d", ErrMalformed, err, start)
 			}
-			r.out = append(r.out, s.b[start:s.i]...)
 			if err := s.expect(':'); err != nil {
 				return fmt.Errorf("%w: ':' expected at byte %d", ErrMalformed, s.i)
 			}
-			r.out = append(r.out, ':')
 			elem = key
 			if r.paths {
-				r.forget(path, key) // a repeated key: the last value wins, as in encoding/json
+				r.forget(key) // a repeated key: the last value wins, as in encoding/json
 			}
 		}
-		if err := r.value(append(path[:len(path):len(path)], elem)); err != nil {
+		r.path = append(r.path, elem)
+		err := r.value()
+		r.path = r.path[:len(r.path)-1]
+		if err != nil {
 			return err
 		}
 		s.ws()
 		if s.i < len(s.b) && s.b[s.i] == ',' {
-			r.out = append(r.out, ',')
 			s.i++
 			continue
 		}
 		if s.i >= len(s.b) || s.b[s.i] != closer {
 			return fmt.Errorf("%w: %q expected at byte %d", ErrMalformed, closer, s.i)
 		}
-		r.out = append(r.out, closer)
 		s.i++
 		return nil
 	}
 }
 
-// record writes the replacement of tok, found at path.
-func (r *rewriter) record(path []any, tok string) {
+// record replaces text[from:to], the token tok found at r.path.
+func (r *rewriter) record(tok string, from, to int) {
+	r.out = append(r.out, r.s.b[r.done:from]...)
 	r.out = append(r.out, r.repl(tok)...)
+	r.done = to
 	nf := nonFinite{tok: tok}
 	if r.paths {
-		nf.path = append([]any(nil), path...)
+		nf.path = append([]any(nil), r.path...)
 	}
 	r.found = append(r.found, nf)
 }
 
-// forget drops the tokens found so far under path+key.
-func (r *rewriter) forget(path []any, key string) {
+// forget drops the tokens found so far under r.path+key.
+func (r *rewriter) forget(key string) {
+	path := r.path
 	kept := r.found[:0]
 	for _, nf := range r.found {
 		if len(nf.path) > len(path) && nf.path[len(path)] == key && pathHasPrefix(nf.path, path) {
