@@ -18,8 +18,10 @@ var (
 // location, never a value that wraps around.
 type limits struct {
 	lo, hi  *big.Int // integer range, nil when unbounded (big.Int)
-	float32 bool     // finite values must be within ±math.MaxFloat32
-	exact   bool     // json.Number: a number is kept as written
+	lo64    int64    // lo and hi clamped to int64, to check an int64 without big.Int
+	hi64    int64
+	float32 bool // finite values must be within ±math.MaxFloat32
+	exact   bool // json.Number: a number is kept as written
 }
 
 // intRange is the range of an integer kind.
@@ -51,6 +53,7 @@ func annotate(n *node, t reflect.Type) {
 		n.lim.exact = true
 	case n.typ == "integer" && isIntKind(t.Kind()):
 		n.lim.lo, n.lim.hi = intRange(t)
+		n.lim.lo64, n.lim.hi64 = clamp64(n.lim.lo), clamp64(n.lim.hi)
 	case n.typ == "number" && t.Kind() == reflect.Float32:
 		n.lim.float32 = true
 	case n.typ == "array" && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
@@ -73,6 +76,16 @@ func annotate(n *node, t reflect.Type) {
 	}
 }
 
+func clamp64(b *big.Int) int64 {
+	switch {
+	case b.IsInt64():
+		return b.Int64()
+	case b.Sign() > 0:
+		return math.MaxInt64
+	}
+	return math.MinInt64
+}
+
 func isIntKind(k reflect.Kind) bool {
 	switch k {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -86,6 +99,9 @@ func isIntKind(k reflect.Kind) bool {
 // conint(ge=..., le=...) field.
 func (c *coercer) checkInt(n *node, i any, loc []any) bool {
 	if n.lim.lo == nil {
+		return true
+	}
+	if x, ok := i.(int64); ok && x >= n.lim.lo64 && x <= n.lim.hi64 {
 		return true
 	}
 	b := bigOf(i)
