@@ -48,7 +48,13 @@ func TestBadInputOnComponentQueue(t *testing.T) {
 		{"args list", env(`{"type": "exec_method", "method": "int_sum", "args": [1]}`), true, component.ExecMethodException, `"args" is not an object`},
 		{"extra arg to no-arg method", env(`{"type": "exec_method", "method": "fail", "args": {"x": 1}}`), true, component.MethodArgumentSchemaException, "extra fields not permitted"},
 		{"configurate without config", env(`{"type": "configurate"}`), true, component.ProcessMessageException, `without a "config" object`},
-		{"deeply nested", env(`{"type": "exec_method", "method": "int_sum", "args": {"a": ` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}}`), false, "", ""},
+		{"deeply nested", env(`{"type": "exec_method", "method": "int_sum", "args": {"a": ` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}}`), true, component.ProcessMessageException, "nested too deeply"},
+		{"id after deep part", `{"sender": "Prober", "reciever": "IntSummator", "message": {"a": ` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}, "answer_to": null, "message_id": "ID"}`, true, component.ProcessMessageException, "nested too deeply"},
+		{"trailing data", env(`{"type": "ping"}`) + `]`, true, component.ProcessMessageException, "data after the JSON object"},
+		{"bad token", env(`{"type": "ping", "x": nan}`), true, component.ProcessMessageException, "invalid JSON at byte"},
+		{"broken answer", `{"sender": "Prober", "reciever": "IntSummator", "message": {"x": nan}, "message_id": "ID", "answer_to": "q"}`, false, "", ""},
+		{"Infinity for an int", env(`{"type": "exec_method", "method": "int_sum", "args": {"a": Infinity, "b": 1}}`), true, component.MethodArgumentSchemaException, "value is not a valid integer"},
+		{"NaN for an unknown method", env(`{"type": "exec_method", "method": "nope", "args": {"a": NaN}}`), true, component.ExecMethodException, "unknown method name"},
 		{"too large", env(`{"type": "ping", "pad": "` + strings.Repeat("x", 8192) + `"}`), true, component.ProcessMessageException, "too large"},
 	}
 	for _, c := range cases {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/at-technology/atqueue/schema"
@@ -115,13 +117,30 @@ func New(name string, opts ...Option) *Component {
 // Name returns the component's name, its address.
 func (c *Component) Name() string { return c.name }
 
-// argDecodeError is an argument that passed the schema but does not fit its Go type.
+// argDecodeError is an argument that passed the schema but does not fit its Go type;
+// field is its JSON path ("p.x"), "" when unknown.
 type argDecodeError struct {
 	field string
 	err   error
 }
 
 func (e *argDecodeError) Error() string { return e.err.Error() }
+
+// issues renders the error as the pydantic issue of the field.
+func (e *argDecodeError) issues() *schema.ValidationError {
+	loc := []any{"__root__"}
+	if e.field != "" {
+		loc = loc[:0]
+		for _, part := range strings.Split(e.field, ".") {
+			if i, err := strconv.Atoi(part); err == nil {
+				loc = append(loc, i)
+			} else {
+				loc = append(loc, part)
+			}
+		}
+	}
+	return &schema.ValidationError{Issues: []schema.Issue{{Loc: loc, Msg: e.err.Error(), Type: "value_error"}}}
+}
 
 type method struct {
 	name        string
@@ -172,7 +191,7 @@ func Method[A, R any](c *Component, name string, fn func(ctx context.Context, ar
 	}
 	m.call = func(ctx context.Context, args []byte) (any, error) {
 		var a A
-		if err := json.Unmarshal(args, &a); err != nil {
+		if err := wire.Unmarshal(args, &a); err != nil {
 			var te *json.UnmarshalTypeError
 			field := ""
 			if errors.As(err, &te) {
@@ -184,6 +203,15 @@ func Method[A, R any](c *Component, name string, fn func(ctx context.Context, ar
 	}
 	c.methods[name] = m
 	c.order = append(c.order, name)
+}
+
+// firstInput is what Python puts in a MethodArgumentSchemaException's "argument": the
+// name of the method's first registered input, nil when it has none.
+func (m *method) firstInput() any {
+	if len(m.inputs) == 0 {
+		return nil
+	}
+	return m.inputs[0].Name
 }
 
 func (m *method) derive(args, result reflect.Type) error {

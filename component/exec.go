@@ -1,7 +1,6 @@
 package component
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,9 +35,7 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 			return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" whose "args" is not an object: %s`,
 				name, env.MessageID, env.Sender, p.args), methodName)
 		}
-		dec := json.NewDecoder(bytes.NewReader(p.args))
-		dec.UseNumber()
-		if err := dec.Decode(&args); err != nil {
+		if err := wire.UnmarshalNumbers(p.args, &args); err != nil {
 			return fail(fmt.Sprintf(`Component "%s" could not read the arguments of message "%s": %v`, name, env.MessageID, err), methodName)
 		}
 	}
@@ -57,14 +54,19 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 			delete(args, wire.AuthTokenHeader)
 		}
 	}
+	// A refusal names, as Python does (spec quirk 10), the method's first visible input in
+	// "argument" whatever failed; the failing fields are the locations in error_message.
+	invalid := func(verr *schema.ValidationError) any {
+		return wire.ErrorsMessage(wire.Exception(verr.PydanticJSON(), MethodArgumentSchemaException, h.sid, name,
+			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: m.firstInput()}))
+	}
 	valid, err := m.validator.Validate(args)
 	if err != nil {
 		var verr *schema.ValidationError
 		if !errors.As(err, &verr) {
 			return wire.ErrorsMessage(err.Error())
 		}
-		return wire.ErrorsMessage(wire.Exception(verr.PydanticJSON(), MethodArgumentSchemaException, h.sid, name,
-			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: verr.Argument()}))
+		return invalid(verr)
 	}
 	if m.authorized {
 		if m.hasToken {
@@ -78,7 +80,7 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		}
 		ctx = context.WithValue(ctx, tokenKey{}, token)
 	}
-	encoded, err := json.Marshal(valid)
+	encoded, err := wire.Compact(valid)
 	if err != nil {
 		return wire.ErrorsMessage(err.Error())
 	}
@@ -87,10 +89,8 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 	*current = ""
 	var decodeErr *argDecodeError
 	if errors.As(err, &decodeErr) {
-		// The schema admits it but the Go type does not (an int8 out of range, say).
-		issue := fmt.Sprintf(`[{"loc": [], "msg": %s, "type": "value_error"}]`, wire.PyString(decodeErr.err.Error()))
-		return wire.ErrorsMessage(wire.Exception(issue, MethodArgumentSchemaException, h.sid, name,
-			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: decodeErr.field}))
+		// The schema admits it but the Go type does not (a custom UnmarshalJSON refused it).
+		return invalid(decodeErr.issues())
 	}
 	if err != nil {
 		return wire.ErrorsMessage(err.Error())

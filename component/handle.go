@@ -83,14 +83,16 @@ func WithToken(token string) CallOption {
 func WithHeaders(h wire.Headers) CallOption { return func(o *callOpts) { o.headers = h } }
 
 // Call runs method of the component receiver with args (a struct, a map or nil) and
-// decodes the result into result (a pointer, or nil to discard it). It waits until the
-// answer arrives or ctx ends; without a deadline on ctx the component's call timeout
-// applies. Errors: see ErrUnknownComponent and its siblings, *RemoteError.
+// decodes the result into result (a pointer, or nil to discard it). Numbers travel as a
+// Python peer writes and reads them: NaN and ±Inf as NaN and ±Infinity, integers beyond
+// int64 exact (decode them into a *big.Int). It waits until the answer arrives or ctx
+// ends; without a deadline on ctx the component's call timeout applies. Errors: see
+// ErrUnknownComponent and its siblings, *RemoteError.
 func (h *Handle) Call(ctx context.Context, receiver, method string, args, result any, opts ...CallOption) error {
 	if args == nil {
 		args = struct{}{}
 	}
-	a, err := json.Marshal(args)
+	a, err := wire.Compact(args)
 	if err != nil {
 		return fmt.Errorf("encoding arguments of %s.%s: %w", receiver, method, err)
 	}
@@ -108,7 +110,7 @@ func (h *Handle) Call(ctx context.Context, receiver, method string, args, result
 	if result == nil || len(ans.Result) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(ans.Result, result); err != nil {
+	if err := wire.Unmarshal(ans.Result, result); err != nil {
 		return fmt.Errorf("%w: result of %s.%s: %v", ErrBadAnswer, receiver, method, err)
 	}
 	return nil
@@ -145,7 +147,7 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	for _, opt := range opts {
 		opt(&o)
 	}
-	payload, err := json.Marshal(message)
+	payload, err := wire.Compact(message)
 	if err != nil {
 		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}

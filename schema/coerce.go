@@ -1,15 +1,17 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/at-technology/atqueue/wire"
 )
 
 // pydantic v1 messages and type codes.
@@ -96,21 +98,31 @@ func (c *coercer) value(n *node, v any, loc []any, nullable bool) (out, chk any)
 	}
 	switch n.typ {
 	case "integer":
-		// Booleans are refused although pydantic v1 accepts them (bool is an int in
-		// Python): true → 1 is never what a peer meant.
 		i, ok := toInt(v)
 		if !ok {
 			c.add(loc, msgInt, typInt)
 			return nil, nil
 		}
+		if !c.checkInt(n, i, loc) {
+			return nil, nil
+		}
 		return i, i
 	case "number":
+		if num, ok := v.(json.Number); ok && n.lim.exact && isJSONNumber(string(num)) {
+			// A json.Number argument keeps the digits sent, unless json.loads makes inf of them.
+			if f, _ := toFloat(num); !isFloatLiteral(string(num)) || !math.IsInf(f, 0) {
+				return num, num
+			}
+		}
 		f, ok := toFloat(v)
 		if !ok {
 			c.add(loc, msgFloat, typFloat)
 			return nil, nil
 		}
-		return f, f
+		if !c.checkFloat(n, f, loc) {
+			return nil, nil
+		}
+		return f, finite(f)
 	case "boolean":
 		b, ok := toBool(v)
 		if !ok {
@@ -136,32 +148,28 @@ func (c *coercer) value(n *node, v any, loc []any, nullable bool) (out, chk any)
 	return c.anyValue(v, loc)
 }
 
-// anyValue normalises a value of unconstrained type: numbers to int64 or float64 (json.Number
-// for integers beyond int64), containers recursively.
+// anyValue normalises a value of unconstrained type as json.loads would make it: numbers
+// to int64 or float64 (json.Number for integers beyond int64, inf for floats beyond
+// float64, NaN and the infinities kept), containers recursively.
 func (c *coercer) anyValue(v any, loc []any) (any, any) {
 	switch x := v.(type) {
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			c.add(loc, msgFloat, typFloat)
-			return nil, nil
-		}
+		return x, finite(x)
 	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return i, i
-		}
 		if !isJSONNumber(string(x)) {
 			c.add(loc, msgFloat, typFloat)
 			return nil, nil
 		}
-		if !strings.ContainsAny(string(x), ".eE") {
-			return x, x
+		if !isFloatLiteral(string(x)) {
+			i, ok := intText(string(x))
+			if !ok {
+				c.add(loc, msgInt, typInt)
+				return nil, nil
+			}
+			return i, i
 		}
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			c.add(loc, msgFloat, typFloat)
-			return nil, nil
-		}
-		return f, f
+		f, _ := toFloat(x)
+		return f, finite(f)
 	case []any:
 		out, chk := make([]any, len(x)), make([]any, len(x))
 		for i, e := range x {
@@ -271,91 +279,6 @@ func (c *coercer) str(n *node, v any, loc []any) (any, any) {
 	return s, s
 }
 
-// toInt accepts integers, integral floats and strings holding a base-10 integer.
-func toInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case float64:
-		return intFromFloat(x)
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return i, true
-		}
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil || !isJSONNumber(string(x)) {
-			return 0, false
-		}
-		return intFromFloat(f)
-	case string:
-		i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		return i, err == nil
-	}
-	return 0, false
-}
-
-func intFromFloat(f float64) (int64, bool) {
-	if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-		return 0, false
-	}
-	return int64(f), true
-}
-
-// toFloat accepts numbers and decimal numeric strings; NaN and infinities are refused
-// because JSON cannot carry them.
-func toFloat(v any) (float64, bool) {
-	var f float64
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		f = x
-	case json.Number:
-		var err error
-		if f, err = strconv.ParseFloat(string(x), 64); err != nil {
-			return 0, false
-		}
-	case string:
-		s := strings.TrimSpace(x)
-		if strings.ContainsAny(s, "xX_") {
-			return 0, false
-		}
-		var err error
-		if f, err = strconv.ParseFloat(s, 64); err != nil {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
-}
-
-// toBool follows pydantic v1's bool_validator: 0/1 and its fixed set of words.
-func toBool(v any) (bool, bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case int64:
-		return x == 1, x == 0 || x == 1
-	case float64:
-		return x == 1, x == 0 || x == 1
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		return f == 1, err == nil && (f == 0 || f == 1)
-	case string:
-		switch strings.ToLower(x) {
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		}
-	}
-	return false, false
-}
-
 // toTime follows pydantic v1's parse_datetime: Unix seconds (milliseconds above 2e10) as a
 // number or numeric string, or an ISO 8601 date and time; a time without offset is UTC.
 func toTime(v any) (time.Time, bool) {
@@ -372,7 +295,7 @@ func toTime(v any) (time.Time, bool) {
 		return fromUnix(f)
 	case string:
 		s := strings.TrimSpace(x)
-		if f, ok := toFloat(s); ok {
+		if f, ok := strAsFloat(s); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			return fromUnix(f)
 		}
 		for _, layout := range []string{
@@ -442,19 +365,31 @@ func plain(v any) (any, error) {
 			return json.Number(strconv.FormatUint(x, 10)), nil
 		}
 		return int64(x), nil
+	case big.Int:
+		if i, ok := intText(x.String()); ok {
+			return i, nil
+		}
+		return json.Number(x.String()), nil
+	case *big.Int:
+		if x == nil {
+			return nil, nil
+		}
+		return plain(*x)
 	case json.RawMessage:
 		return decodeJSON(x)
 	}
 	return roundTrip(v)
 }
 
+// roundTrip turns a Go value into the types Validate works on through its JSON form,
+// written and read as a Python peer would (NaN and the infinities included).
 func roundTrip(v any) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("marshal panicked: %v", r)
 		}
 	}()
-	raw, err := json.Marshal(v)
+	raw, err := wire.Compact(v)
 	if err != nil {
 		return nil, err
 	}
@@ -462,14 +397,9 @@ func roundTrip(v any) (out any, err error) {
 }
 
 func decodeJSON(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	if err := wire.UnmarshalNumbers(raw, &v); err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("trailing data after JSON value")
 	}
 	return v, nil
 }

@@ -16,6 +16,8 @@ type Input struct {
 	Required    bool            // false for pointers, `default` tags and `,omitempty`
 	Schema      json.RawMessage // compact JSON, keys in pydantic v1 order
 	Description string          // from the `desc:"..."` struct tag, "" if none
+
+	goType reflect.Type // the field's type when Inputs derived it, for Compile's limits
 }
 
 var (
@@ -54,6 +56,7 @@ func Inputs(args reflect.Type) ([]Input, error) {
 			Required:    f.required,
 			Schema:      compact(s),
 			Description: f.desc,
+			goType:      f.typ,
 		})
 	}
 	return inputs, nil
@@ -208,7 +211,7 @@ func parseDefault(t reflect.Type, text string) (json.RawMessage, error) {
 			return b.Bytes(), nil
 		}
 	}
-	raw, err := marshalNoHTML(v.Elem().Interface())
+	raw, err := marshalNoHTML(v.Interface()) // the pointer: MarshalJSON may need it (big.Int)
 	if err != nil {
 		return nil, fmt.Errorf("%w: default %q: %v", ErrUnsupported, text, err)
 	}
@@ -295,6 +298,10 @@ func (b *builder) typeSchema(t reflect.Type, title string) (obj, error) {
 	switch {
 	case t == rawMessageType:
 		return obj{}, nil
+	case t == bigIntType: // an exact integer of any size, like Python's int
+		return obj{{"type", "integer"}}, nil
+	case t == numberType: // a number kept as written
+		return obj{{"type", "number"}}, nil
 	case t == timeType:
 		return obj{{"type", "string"}, {"format", "date-time"}}, nil
 	case implements(t, jsonUnmarshalerType):

@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -15,9 +16,10 @@ var ErrUnsupported = errors.New("schema: unsupported")
 // Issue is one validation failure, shaped like one entry of pydantic v1's
 // ValidationError.errors().
 type Issue struct {
-	Loc  []any  // path; Loc[0] is the argument name, later elements are strings or ints
-	Msg  string // pydantic v1 wording where there is one
-	Type string // pydantic v1 error type code, "value_error" when there is none
+	Loc  []any          // path; Loc[0] is the argument name, later elements are strings or ints
+	Msg  string         // pydantic v1 wording where there is one
+	Type string         // pydantic v1 error type code, "value_error" when there is none
+	Ctx  map[string]any // pydantic's ctx (e.g. limit_value), nil when there is none
 }
 
 // ValidationError reports every issue found in one call's arguments, in input order.
@@ -86,6 +88,19 @@ func (e *ValidationError) PydanticJSON() string {
 		writePyString(&b, is.Msg)
 		b.WriteString(",\n        \"type\": ")
 		writePyString(&b, is.Type)
+		if len(is.Ctx) > 0 {
+			b.WriteString(",\n        \"ctx\": {")
+			for i, k := range sortedKeys(is.Ctx) {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				b.WriteString("\n            ")
+				writePyString(&b, k)
+				b.WriteString(": ")
+				writePyValue(&b, is.Ctx[k])
+			}
+			b.WriteString("\n        }")
+		}
 		b.WriteString("\n    }")
 	}
 	b.WriteString("\n]")
@@ -103,6 +118,33 @@ func writeLocPy(b *strings.Builder, l any) {
 	default:
 		writePyString(b, fmt.Sprint(l))
 	}
+}
+
+// writePyValue writes a ctx value: a number as Python writes it, anything else as text.
+func writePyValue(b *strings.Builder, v any) {
+	switch v.(type) {
+	case int64, float64, *big.Int:
+		b.WriteString(numberText(v))
+	default:
+		writePyString(b, fmt.Sprint(v))
+	}
+}
+
+// numberText writes an integer or a float as Python's repr does.
+func numberText(v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case *big.Int:
+		return x.String()
+	case float64:
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eIN") {
+			s += ".0"
+		}
+		return s
+	}
+	return fmt.Sprint(v)
 }
 
 // writePyString writes s as Python's json.dumps does with ensure_ascii=True.

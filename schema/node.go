@@ -32,6 +32,7 @@ type node struct {
 	extraNode *node
 	allOf     []*node
 	def       json.RawMessage // "default", nil when absent or null
+	lim       limits          // what the Go type behind the schema can hold, if known
 }
 
 type prop struct {

@@ -25,6 +25,8 @@ type Validator struct {
 // Compile prepares the validation of a method's inputs: the coercion rules and a JSON
 // Schema (draft 2020-12) of the arguments object, compiled once. With allowExtra (a Python
 // method with **kwargs) unknown arguments are kept; otherwise each one is an issue.
+// Inputs that Inputs derived from Go types also check what those types can hold: an
+// int8 argument of 300 is an issue at its location, not a value that wraps around.
 // Errors wrap ErrUnsupported for unnamed or duplicate inputs and schemas that do not parse
 // or compile.
 func Compile(inputs []Input, allowExtra bool) (*Validator, error) {
@@ -46,6 +48,7 @@ func Compile(inputs []Input, allowExtra bool) (*Validator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", in.Name, err)
 		}
+		annotate(n, in.goType)
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(in.Schema))
 		if err != nil {
 			return nil, fmt.Errorf("%w: input %q: %v", ErrUnsupported, in.Name, err)
@@ -78,10 +81,10 @@ func Compile(inputs []Input, allowExtra bool) (*Validator, error) {
 }
 
 // Validate applies pydantic's lax coercions to args, checks the result with the compiled
-// JSON Schema, fills defaults and returns the coerced arguments as int64, float64, bool,
-// string, []any, map[string]any and nil (json.Number for integers beyond int64 in untyped
-// values). args is not modified. Every problem is reported, in input order, in a
-// *ValidationError.
+// JSON Schema, fills defaults and returns the coerced arguments as int64, float64 (NaN
+// and the infinities included), bool, string, []any, map[string]any and nil, with
+// json.Number for integers beyond int64 (and for json.Number arguments). args is not
+// modified. Every problem is reported, in input order, in a *ValidationError.
 func (v *Validator) Validate(args map[string]any) (map[string]any, error) {
 	if v == nil {
 		return nil, fmt.Errorf("%w: nil Validator", ErrUnsupported)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // DefaultMaxBody is the body size limit used when none is configured: 16 MiB.
@@ -56,17 +57,20 @@ type rawEnvelope struct {
 	Sender, Reciever, Message, MessageID, AnswerTo []byte
 }
 
-// Decode parses a body into an envelope. A body over maxBody bytes (maxBody <= 0 means
-// DefaultMaxBody) fails with ErrTooLarge; anything that is not a five-key envelope of the
-// right types fails with ErrMalformed. On failure the returned envelope still carries
-// whatever Sender and MessageID could be read, so that the sender can be answered.
+// Decode parses a body into an envelope. The body is JSON as Python's json module reads
+// it: NaN, Infinity and -Infinity may stand for numbers, and stay in Message as written.
+// A body over maxBody bytes (maxBody <= 0 means DefaultMaxBody) fails with ErrTooLarge;
+// anything that is not a five-key envelope of the right types fails with ErrMalformed
+// (invalid JSON, nested deeper than 512 levels, followed by other data...). On failure
+// the returned envelope still carries whatever Sender, MessageID and AnswerTo could be
+// read, so that the sender of a request can be answered.
 func Decode(body []byte, maxBody int) (Envelope, error) {
 	var env Envelope
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
 	if len(body) > maxBody {
-		env.Sender, env.MessageID = sniffHeader(body)
+		env.Sender, env.MessageID, env.AnswerTo = sniffHeader(body)
 		return env, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(body), maxBody)
 	}
 	var raw rawEnvelope
@@ -85,6 +89,7 @@ func Decode(body []byte, maxBody int) (Envelope, error) {
 		}
 	})
 	if err != nil {
+		env.Sender, env.MessageID, env.AnswerTo = sniffHeader(body)
 		return env, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var problems []string
@@ -138,26 +143,50 @@ func joinProblems(p []string) string {
 	return b.String()
 }
 
-// sniffHeader reads sender and message_id of a body refused for its size, so that its
-// sender can be told; a linear scan that builds nothing but the two strings.
-func sniffHeader(body []byte) (sender, id string) {
-	_ = splitObject(body, func(key string, v []byte) {
-		if len(v) == 0 || v[0] != '"' {
+// sniffHeader reads sender, message_id and answer_to of a refused body, so that its
+// sender can be told: the string values of the top-level keys of the object the body
+// begins with, up to the first thing that cannot be read. Other values are passed over by
+// counting brackets, so a key after a part nested too deeply is still found. A linear
+// scan that builds nothing but the three strings.
+func sniffHeader(body []byte) (sender, id, answerTo string) {
+	s := &scanner{b: body}
+	if s.expect('{') != nil {
+		return
+	}
+	for {
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != '"' {
 			return
 		}
-		sc := scanner{b: v}
-		s, err := sc.str()
-		if err != nil {
+		key, err := s.str()
+		if err != nil || s.expect(':') != nil {
 			return
 		}
-		switch key {
-		case "sender":
-			sender = s
-		case "message_id":
-			id = s
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == '"' {
+			v, err := s.str()
+			if err != nil {
+				return
+			}
+			if utf8.ValidString(v) {
+				switch key {
+				case "sender":
+					sender = v
+				case "message_id":
+					id = v
+				case "answer_to":
+					answerTo = v
+				}
+			}
+		} else if !s.skipLoose() {
+			return
 		}
-	})
-	return sender, id
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ',' {
+			return
+		}
+		s.i++
+	}
 }
 
 // Fields calls f with each top-level key of the JSON object raw and its raw value, in
@@ -178,13 +207,13 @@ func StringValue(raw []byte) (string, bool) {
 
 // PeekType returns message.type when it is a string, "" otherwise.
 func PeekType(message json.RawMessage) string {
-	var p struct {
-		Type json.RawMessage `json:"type"`
-	}
-	if json.Unmarshal(message, &p) != nil || len(p.Type) == 0 || p.Type[0] != '"' {
+	var typ string
+	if splitObject(message, func(k string, v []byte) {
+		if k == "type" {
+			typ, _ = StringValue(v)
+		}
+	}) != nil {
 		return ""
 	}
-	var s string
-	_ = json.Unmarshal(p.Type, &s)
-	return s
+	return typ
 }

@@ -48,21 +48,22 @@ func (o Object) Get(key string) (any, bool) {
 }
 
 func marshalCompact(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+	b, err := encodeStd(v)
+	if err != nil {
+		return marshalNonFinite(v, err)
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return b, nil
 }
 
 // Compact encodes v as compact JSON without HTML escaping, keys in the order Marshal
-// keeps; Envelope.Marshal turns it into Python's form.
+// keeps; Envelope.Marshal turns it into Python's form. Non-finite floats are written as
+// Python writes them: NaN, Infinity, -Infinity (not JSON, but what every Python peer
+// reads and writes).
 func Compact(v any) ([]byte, error) { return marshalCompact(v) }
 
-// Marshal encodes v in Python's json.dumps(v, ensure_ascii=False) byte form. Key order
-// is that of encoding/json: struct field order, sorted map keys, Object order.
+// Marshal encodes v in Python's json.dumps(v, ensure_ascii=False) byte form, non-finite
+// floats included (see Compact). Key order is that of encoding/json: struct field order,
+// sorted map keys, Object order.
 func Marshal(v any) ([]byte, error) {
 	raw, err := marshalCompact(v)
 	if err != nil {

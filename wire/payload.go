@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -39,25 +40,31 @@ func (e ErrorItem) String() string {
 	return e.Type + ": " + e.Text
 }
 
-// UnmarshalJSON accepts a string or an object.
+// UnmarshalJSON accepts a string or an object (which may hold Python's NaN and Infinity,
+// e.g. in the request it echoes).
 func (e *ErrorItem) UnmarshalJSON(b []byte) error {
 	e.Raw = append(json.RawMessage(nil), b...)
 	if len(b) > 0 && b[0] == '"' {
 		return json.Unmarshal(b, &e.Text)
 	}
-	var o struct {
-		Message  json.RawMessage `json:"error_message"`
-		Type     json.RawMessage `json:"error_type"`
-		Argument json.RawMessage `json:"argument"`
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
+	var msg, typ, arg []byte
+	if splitObject(b, func(k string, v []byte) {
+		switch k {
+		case "error_message":
+			msg = v
+		case "error_type":
+			typ = v
+		case "argument":
+			arg = v
+		}
+	}) != nil {
 		// Neither string nor object: keep it readable rather than fail the whole answer.
 		e.Text = string(b)
 		return nil
 	}
-	e.Text = looseString(o.Message)
-	e.Type = looseString(o.Type)
-	e.Argument = looseString(o.Argument)
+	e.Text = looseString(msg)
+	e.Type = looseString(typ)
+	e.Argument = looseString(arg)
 	return nil
 }
 
@@ -89,25 +96,38 @@ type Answer struct {
 	Raw       json.RawMessage
 }
 
-// DecodeAnswer reads the fields every answer may carry.
+// DecodeAnswer reads the fields every answer may carry. Result stays as written, Python's
+// NaN and Infinity included (Unmarshal reads them).
 func DecodeAnswer(message json.RawMessage) (Answer, error) {
-	var a struct {
-		Type   json.RawMessage `json:"type"`
-		Result json.RawMessage `json:"result"`
-		Errors json.RawMessage `json:"errors"`
-	}
-	if err := json.Unmarshal(message, &a); err != nil {
+	var typ, result, errs []byte
+	if err := splitObject(message, func(k string, v []byte) {
+		switch k {
+		case "type":
+			typ = v
+		case "result":
+			result = v
+		case "errors":
+			errs = v
+		}
+	}); err != nil {
 		return Answer{Raw: message}, fmt.Errorf("%w: answer: %v", ErrMalformed, err)
 	}
-	out := Answer{Type: looseString(a.Type), Result: a.Result, Raw: message}
-	if len(a.Errors) > 0 {
+	out := Answer{Type: looseString(typ), Result: result, Raw: message}
+	if len(errs) > 0 {
 		out.HasErrors = true
-		if a.Errors[0] == '[' {
-			if err := json.Unmarshal(a.Errors, &out.Errors); err != nil {
-				out.Errors = []ErrorItem{{Text: string(a.Errors)}}
+		if errs[0] == '[' {
+			var items []ErrorItem
+			err := splitArray(errs, func(raw []byte) {
+				var it ErrorItem
+				_ = it.UnmarshalJSON(raw)
+				items = append(items, it)
+			})
+			out.Errors = items
+			if err != nil {
+				out.Errors = []ErrorItem{{Text: string(errs)}}
 			}
-		} else if string(a.Errors) != "null" {
-			out.Errors = []ErrorItem{{Text: looseString(a.Errors)}}
+		} else if string(errs) != "null" {
+			out.Errors = []ErrorItem{{Text: looseString(errs)}}
 		}
 	}
 	return out, nil
@@ -144,14 +164,47 @@ func ErrorsMessage(items ...any) Object {
 	return Object{{"errors", items}}
 }
 
+// Issue is one entry of a pydantic error list, the error_message of a
+// MethodArgumentSchemaException (pydantic v1 and v2 both write loc, msg and type).
+type Issue struct {
+	Loc  []any  `json:"loc"` // argument name first, then keys (strings) and indexes (numbers)
+	Msg  string `json:"msg"`
+	Type string `json:"type"`
+}
+
+// Issues reads the pydantic error list of an exception entry; nil when its error_message
+// is not one.
+func (e ErrorItem) Issues() []Issue {
+	if e.Type == "" {
+		return nil
+	}
+	var issues []Issue
+	if Unmarshal([]byte(e.Text), &issues) != nil {
+		return nil
+	}
+	return issues
+}
+
+// Fields names the arguments that failed, in order and once each, from the locations of
+// the entry's pydantic issues. Argument cannot tell: like Python, a component puts the
+// method's first input there whatever failed (spec quirk 10).
+func (e ErrorItem) Fields() []string {
+	var out []string
+	for _, is := range e.Issues() {
+		if len(is.Loc) == 0 {
+			continue
+		}
+		if f := fmt.Sprint(is.Loc[0]); !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Summary renders the entry in one line for people: a pydantic error list (the
 // error_message of MethodArgumentSchemaException) becomes "b: value is not a valid integer".
 func (e ErrorItem) Summary() string {
-	var issues []struct {
-		Loc []any  `json:"loc"`
-		Msg string `json:"msg"`
-	}
-	if e.Type != "" && json.Unmarshal([]byte(e.Text), &issues) == nil && len(issues) > 0 {
+	if issues := e.Issues(); len(issues) > 0 {
 		parts := make([]string, 0, len(issues))
 		for _, is := range issues {
 			loc := make([]string, len(is.Loc))

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -10,14 +11,26 @@ var errSyntax = errors.New("invalid JSON")
 
 // scanner walks one JSON text without building values: enough to split an envelope into
 // its top-level keys fast. It checks the grammar of what it skips (strings, numbers,
-// literals, nesting) so that a body it accepts is valid JSON.
+// literals, nesting) so that a body it accepts is valid JSON as Python's json module reads
+// it: standard JSON plus the bare tokens NaN, Infinity and -Infinity where a number may
+// stand, which json.dumps writes for non-finite floats.
 type scanner struct {
 	b     []byte
 	i     int
 	depth int
 }
 
+// maxDepth bounds the nesting of a body; deeper bodies are refused with errDepth.
 const maxDepth = 512
+
+var errDepth = fmt.Errorf("JSON nested too deeply (more than %d levels)", maxDepth)
+
+// Python's json module writes non-finite floats as these tokens (allow_nan, its default).
+const (
+	tokNaN    = "NaN"
+	tokInf    = "Infinity"
+	tokNegInf = "-Infinity"
+)
 
 func (s *scanner) ws() {
 	for s.i < len(s.b) {
@@ -82,7 +95,7 @@ func (s *scanner) skip() ([]byte, error) {
 		}
 		s.depth++
 		if s.depth > maxDepth {
-			return nil, errors.New("JSON nested too deeply")
+			return nil, errDepth
 		}
 		s.i++
 		s.ws()
@@ -122,6 +135,7 @@ func (s *scanner) skip() ([]byte, error) {
 			s.depth--
 			break
 		}
+	case s.token(tokNegInf):
 	case c == '-' || (c >= '0' && c <= '9'):
 		for s.i < len(s.b) && isNumByte(s.b[s.i]) {
 			s.i++
@@ -130,15 +144,33 @@ func (s *scanner) skip() ([]byte, error) {
 			return nil, errSyntax
 		}
 	default:
-		for _, lit := range []string{"true", "false", "null"} {
-			if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
-				s.i += len(lit)
+		for _, lit := range []string{"true", "false", "null", tokNaN, tokInf} {
+			if s.token(lit) {
 				return s.b[start:s.i], nil
 			}
 		}
 		return nil, errSyntax
 	}
 	return s.b[start:s.i], nil
+}
+
+// token passes over lit when the text at s.i starts with it.
+func (s *scanner) token(lit string) bool {
+	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+		s.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// nonFiniteAt returns the Python token for a non-finite float at b[i:], "" if there is none.
+func nonFiniteAt(b []byte, i int) string {
+	for _, tok := range []string{tokNaN, tokInf, tokNegInf} {
+		if len(b)-i >= len(tok) && string(b[i:i+len(tok)]) == tok {
+			return tok
+		}
+	}
+	return ""
 }
 
 func isNumByte(c byte) bool {
@@ -154,6 +186,21 @@ func splitObject(b []byte, f func(key string, raw []byte)) error {
 	if err := s.expect('{'); err != nil {
 		return errors.New("body is not a JSON object")
 	}
+	if err := s.object(f); err != nil {
+		if err == errSyntax {
+			return fmt.Errorf("%w at byte %d", err, s.i)
+		}
+		return err
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return fmt.Errorf("data after the JSON object at byte %d", s.i)
+	}
+	return nil
+}
+
+// object reads the members of an object whose '{' has been read, up to its '}'.
+func (s *scanner) object(f func(key string, raw []byte)) error {
 	s.ws()
 	if s.i < len(s.b) && s.b[s.i] == '}' {
 		s.i++
@@ -187,9 +234,70 @@ func splitObject(b []byte, f func(key string, raw []byte)) error {
 			break
 		}
 	}
+	return nil
+}
+
+// splitArray calls f for each element of the array that is the whole of b.
+func splitArray(b []byte, f func(raw []byte)) error {
+	s := &scanner{b: b}
+	if err := s.expect('['); err != nil {
+		return errors.New("not a JSON array")
+	}
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+	} else {
+		for {
+			raw, err := s.skip()
+			if err != nil {
+				return err
+			}
+			f(raw)
+			s.ws()
+			if s.i < len(s.b) && s.b[s.i] == ',' {
+				s.i++
+				continue
+			}
+			if err := s.expect(']'); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	s.ws()
 	if s.i != len(s.b) {
-		return errors.New("data after the JSON object")
+		return errors.New("data after the JSON array")
 	}
 	return nil
+}
+
+// skipLoose passes over one value without checking it, counting brackets outside strings
+// (no depth limit, no recursion), up to the ',' or closing bracket that ends it. It is
+// false when the text ends first.
+func (s *scanner) skipLoose() bool {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			end, _, err := stringEnd(s.b, s.i)
+			if err != nil {
+				return false
+			}
+			s.i = end + 1
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return true
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return true
+			}
+		}
+		s.i++
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +18,10 @@ import (
 // Python signatures (spec golden/README.md, register_request*.json), without descriptions,
 // because Python always registers "description": null.
 
+// sumArgs are Python's `a: int, b: int`: exact integers of any size.
 type sumArgs struct {
-	A int `json:"a"`
-	B int `json:"b"`
+	A big.Int `json:"a"`
+	B big.Int `json:"b"`
 }
 
 // tokenLog records the tokens the hooks were given, to check how headers are read.
@@ -56,8 +58,8 @@ func intSummator(log *tokenLog) *component.Component {
 			log.add("check_configured", token)
 			return true, nil
 		}))
-	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) {
-		return in.A + in.B, nil
+	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (*big.Int, error) {
+		return new(big.Int).Add(&in.A, &in.B), nil
 	})
 	return c
 }

@@ -84,7 +84,7 @@ func TestBadInputOverRabbitMQ(t *testing.T) {
 		{"component: args null", mine, `{"sender": "Prober", "reciever": "IntSummator", "message": {"type": "exec_method", "method": "int_sum", "args": null}, "message_id": "m-args", "answer_to": null}`, "m-args", "is not an object"},
 		{"component: no method", mine, `{"sender": "Prober", "reciever": "IntSummator", "message": {"type": "exec_method", "args": {}}, "message_id": "m-nomethod", "answer_to": null}`, "m-nomethod", "without a method name"},
 		{"component: huge body", mine, `{"sender": "Prober", "reciever": "IntSummator", "message": {"type": "ping", "pad": "` + strings.Repeat("x", wire.DefaultMaxBody) + `"}, "message_id": "m-huge", "answer_to": null}`, "m-huge", "too large"},
-		{"component: deep nesting", mine, `{"sender": "Prober", "reciever": "IntSummator", "message": {"type": "exec_method", "method": "int_sum", "args": {"a": ` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}}, "message_id": "m-deep", "answer_to": null}`, "", ""},
+		{"broker: deep nesting", mine, `{"sender": "Prober", "reciever": "IntSummator", "message": {"type": "exec_method", "method": "int_sum", "args": {"a": ` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}}, "message_id": "m-deep", "answer_to": null}`, "m-deep", "nested too deeply"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
