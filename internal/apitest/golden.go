@@ -51,11 +51,3 @@ func Normalize(body []byte) string {
 		return "<uuid>"
 	})
 }
-
-// FailingArgument turns the "argument" of the MethodArgumentSchemaException in a golden
-// body from python's name (the first input, whatever failed: spec quirk 10) into the one
-// a Go component sends (the argument that failed), in the answer and in its text.
-func FailingArgument(body []byte, python, goName string) []byte {
-	body = bytes.ReplaceAll(body, []byte(`"argument":"`+python+`"`), []byte(`"argument":"`+goName+`"`))
-	return bytes.ReplaceAll(body, []byte(`\"argument\": \"`+python+`\"`), []byte(`\"argument\": \"`+goName+`\"`))
-}
