@@ -8,6 +8,17 @@ type Headers map[string]any
 // AuthTokenHeader is the header that carries a caller's token.
 const AuthTokenHeader = "auth_token"
 
+// InstanceHeader is the header in which a Go component names its process instance (a
+// random id per run) with register and unregister: a header, so that the register body
+// stays what Python sends. The registry refuses a registration of a live component's name
+// from another instance, and removes a registration only for its own instance.
+const InstanceHeader = "atq_instance"
+
+// RegistryHeader is set ("go") by the Go registry on its registration answers, so that a
+// Go component knows it may wait for the answers to its Go extensions (unregister,
+// directory); a Python registry never answers them.
+const RegistryHeader = "atq_registry"
+
 // AuthToken returns the auth_token header as a string; ok is false when it is absent,
 // void or not a string.
 func (h Headers) AuthToken() (token string, ok bool) {

@@ -1,6 +1,10 @@
 package wire
 
-import "github.com/google/uuid"
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
 
 // RegistryName is the reserved receiver name of the registry services.
 const RegistryName = "registry"
@@ -16,10 +20,27 @@ func SessionID(name string) string {
 }
 
 // SendQueue is the queue a party's component side publishes to (the registry consumes it).
-func SendQueue(sid string) string { return "send-" + sid }
+func SendQueue(sid string) string { return sendPrefix + sid }
 
 // RecieveQueue (sic, wire spelling) is the queue a party's component side consumes.
-func RecieveQueue(sid string) string { return "recieve-" + sid }
+func RecieveQueue(sid string) string { return recievePrefix + sid }
 
 // NewID returns a fresh uuid4 string, used as message_id for every message.
 func NewID() string { return uuid.NewString() }
+
+const (
+	sendPrefix    = "send-"
+	recievePrefix = "recieve-"
+)
+
+// ParseQueue reads a session queue name: its session id, and whether it is the send side
+// (send-<sid>) or the recieve side (recieve-<sid>). ok is false for any other name.
+func ParseQueue(name string) (sid string, send bool, ok bool) {
+	if sid, ok := strings.CutPrefix(name, sendPrefix); ok && sid != "" {
+		return sid, true, true
+	}
+	if sid, ok := strings.CutPrefix(name, recievePrefix); ok && sid != "" {
+		return sid, false, true
+	}
+	return "", false, false
+}

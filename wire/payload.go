@@ -22,6 +22,10 @@ const (
 	TypeMethodResult    = "method_result"
 )
 
+// UnregisterMessage is the message of a Go component that leaves the registry (a Go
+// extension), sent with its InstanceHeader.
+func UnregisterMessage() json.RawMessage { return json.RawMessage(`{"type": "unregister"}`) }
+
 // ErrorItem is one entry of an answer's "errors" list, which mixes exception dicts and
 // plain strings (spec §9). For a string entry only Text is set; for an object, Type and
 // Text come from error_type and error_message and Raw keeps the whole object.

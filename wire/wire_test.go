@@ -145,3 +145,22 @@ func TestPyRepr(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestParseQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sid      string
+		send, ok bool
+	}{
+		{wire.SendQueue(wire.RegistrySession), wire.RegistrySession, true, true},
+		{wire.RecieveQueue("3b77ae37-4633-3abc-8d5f-e38581de1aba"), "3b77ae37-4633-3abc-8d5f-e38581de1aba", false, true},
+		{"receive-x", "", false, false}, // the correct spelling is not the wire's
+		{"send-", "", false, false},
+		{"amq.gen-1", "", false, false},
+	} {
+		sid, send, ok := wire.ParseQueue(tc.name)
+		if sid != tc.sid || send != tc.send || ok != tc.ok {
+			t.Errorf("ParseQueue(%q) = %q, %t, %t; want %q, %t, %t", tc.name, sid, send, ok, tc.sid, tc.send, tc.ok)
+		}
+	}
+}
