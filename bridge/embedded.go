@@ -10,10 +10,12 @@ import (
 	"github.com/at-technology/atqueue/wire"
 )
 
-// Embedded is the in-process Transport: the same queues, acknowledgements, prefetch
-// bounds and requeueing as RabbitMQ's default exchange, without a broker. Queues live as
-// long as the Embedded value (they are "durable" within the process). It starts no
-// goroutines: deliver callbacks run on the goroutine that published, acked or consumed.
+// Embedded is the in-process broker: the same queues, acknowledgements, prefetch bounds
+// and requeueing as RabbitMQ's default exchange, without a server. Queues live as long as
+// the Embedded value (they are "durable" within the process). A bridge connects to it
+// (Connect, as to RabbitMQ); its own methods are a connection of their own, for tests that
+// play raw peers. It starts no goroutines: deliver callbacks run on the goroutine that
+// published, acked or consumed.
 type Embedded struct {
 	mu     sync.Mutex
 	queues map[string]*memQueue
@@ -294,9 +296,10 @@ func (a *memAcker) settle(requeue bool) error {
 }
 
 type memSub struct {
-	q    *memQueue
-	c    *memConsumer
-	once sync.Once
+	q        *memQueue
+	c        *memConsumer
+	once     sync.Once
+	onCancel func() // set by the connection it belongs to, if any
 }
 
 // Cancel detaches the consumer and requeues what it had not acknowledged, in order.
@@ -336,6 +339,138 @@ func (s *memSub) Cancel() error {
 		}
 		q.mu.Unlock()
 		q.dispatch()
+		if s.onCancel != nil {
+			s.onCancel()
+		}
 	})
+	return nil
+}
+
+var _ Broker = (*Embedded)(nil)
+
+// Connect opens a connection to the in-process broker. Like an AMQP connection, closing
+// it cancels its consumers (their unacknowledged deliveries go back to their queues) and
+// leaves the queues and what they hold to the broker.
+func (e *Embedded) Connect(context.Context) (Transport, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	return &embeddedConn{e: e, subs: map[*memSub]struct{}{}}, nil
+}
+
+// embeddedConn is one connection to an Embedded broker.
+type embeddedConn struct {
+	e *Embedded
+
+	mu     sync.Mutex
+	closed bool
+	subs   map[*memSub]struct{}
+}
+
+var (
+	_ Transport    = (*embeddedConn)(nil)
+	_ Prober       = (*embeddedConn)(nil)
+	_ Drainer      = (*embeddedConn)(nil)
+	_ Expirer      = (*embeddedConn)(nil)
+	_ Connectivity = (*embeddedConn)(nil)
+)
+
+func (c *embeddedConn) open() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (c *embeddedConn) DeclareSession(ctx context.Context, sid string) error {
+	if err := c.open(); err != nil {
+		return err
+	}
+	return c.e.DeclareSession(ctx, sid)
+}
+
+func (c *embeddedConn) Consume(ctx context.Context, queue string, prefetch int, deliver func(*Delivery)) (Subscription, error) {
+	return c.consume(queue, prefetch, deliver, false)
+}
+
+func (c *embeddedConn) ConsumeExclusive(ctx context.Context, queue string, prefetch int, deliver func(*Delivery), _ func(error)) (Subscription, error) {
+	return c.consume(queue, prefetch, deliver, true)
+}
+
+func (c *embeddedConn) consume(queue string, prefetch int, deliver func(*Delivery), exclusive bool) (Subscription, error) {
+	if err := c.open(); err != nil {
+		return nil, err
+	}
+	sub, err := c.e.consume(queue, prefetch, deliver, exclusive)
+	if err != nil {
+		return nil, err
+	}
+	ms := sub.(*memSub)
+	ms.onCancel = func() {
+		c.mu.Lock()
+		delete(c.subs, ms)
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	closed := c.closed
+	if !closed {
+		c.subs[ms] = struct{}{}
+	}
+	c.mu.Unlock()
+	if closed {
+		_ = ms.Cancel()
+		return nil, ErrClosed
+	}
+	return ms, nil
+}
+
+func (c *embeddedConn) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
+	c.PublishExpiring(queue, body, h, 0, done)
+}
+
+func (c *embeddedConn) PublishExpiring(queue string, body []byte, h wire.Headers, ttl time.Duration, done func(error)) {
+	if err := c.open(); err != nil {
+		if done != nil {
+			done(err)
+		}
+		return
+	}
+	c.e.PublishExpiring(queue, body, h, ttl, done)
+}
+
+func (c *embeddedConn) Consumers(ctx context.Context, queue string) (int, error) {
+	if err := c.open(); err != nil {
+		return 0, err
+	}
+	return c.e.Consumers(ctx, queue)
+}
+
+func (c *embeddedConn) Drain(ctx context.Context, queue string, max int) ([]Message, error) {
+	if err := c.open(); err != nil {
+		return nil, err
+	}
+	return c.e.Drain(ctx, queue, max)
+}
+
+// Connected reports whether the connection is open.
+func (c *embeddedConn) Connected() bool { return c.open() == nil }
+
+// Close cancels the connection's consumers, which requeues what they had not settled. It
+// is idempotent.
+func (c *embeddedConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	subs := make([]*memSub, 0, len(c.subs))
+	for s := range c.subs {
+		subs = append(subs, s)
+	}
+	c.mu.Unlock()
+	for _, s := range subs {
+		_ = s.Cancel()
+	}
 	return nil
 }

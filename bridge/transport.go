@@ -8,11 +8,30 @@ import (
 	"github.com/at-technology/atqueue/wire"
 )
 
-// Transport moves message bodies between named queues with the semantics of RabbitMQ's
-// default exchange: durable queues declared per session, manual acknowledgement, a bound on
-// unacknowledged deliveries per consumer, and requeue on nack or on cancel.
+// Broker is what a bridge connects to: RabbitMQ (bridge/amqp.NewBroker) or the
+// in-process broker (Embedded). Each Connect opens a new connection; the bridge actor
+// owns the one it opened and closes it when it stops or restarts.
+type Broker interface {
+	// Connect opens a connection within ctx.
+	Connect(ctx context.Context) (Transport, error)
+}
+
+// LinkNotifier is implemented by transports whose connection can be lost and restored
+// (they redial by themselves). The bridge registers f once, before it uses the
+// transport; f is called from a transport goroutine with up=false and the reason when
+// the connection is lost, and with up=true when it is back. f must not block.
+type LinkNotifier interface {
+	NotifyLink(f func(up bool, reason error))
+}
+
+// Transport is one connection to a broker. It moves message bodies between named queues
+// with the semantics of RabbitMQ's default exchange: durable queues declared per session,
+// manual acknowledgement, a bound on unacknowledged deliveries per consumer, and requeue on
+// nack, on cancel and when the connection closes.
 //
-// Implementations: Embedded (in-process) and the AMQP transport in bridge/amqp.
+// Implementations: Embedded's connections (in-process) and the AMQP transport in
+// bridge/amqp. Inside a process only the bridge actor uses one; tests use them directly
+// to play raw peers.
 type Transport interface {
 	// DeclareSession makes the queue pair send-<sid>/recieve-<sid> exist. It may wait on
 	// the network and honours ctx.
@@ -110,6 +129,7 @@ type Delivery struct {
 
 	acker   Acker
 	settled atomic.Bool
+	sub     SubID // the bridge's subscription it came through; 0 for raw consumers
 }
 
 // NewDelivery is for Transport implementations.

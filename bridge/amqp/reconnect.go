@@ -100,13 +100,15 @@ func (t *Transport) redialOnce() (*link, error) {
 		return nil, err
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.closed {
+		t.mu.Unlock()
 		return nil, bridge.ErrClosed
 	}
 	l.readyAt = time.Now()
 	t.ready = true
 	t.signalLocked()
+	t.mu.Unlock()
+	t.notifyLink(true, nil)
 	return l, nil
 }
 

