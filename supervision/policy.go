@@ -128,9 +128,3 @@ type Event struct {
 func (p Policy) Strategy(notify func(Event)) actor.SupervisorStrategy {
 	return newStrategy(p, notify)
 }
-
-// InjectedFailure makes the runtime's actors (bridge, registry, components) fail as if
-// they had crashed, so that fault-injection tests can watch their supervisors at work.
-type InjectedFailure struct{ Reason string }
-
-func (f *InjectedFailure) String() string { return "injected failure: " + f.Reason }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -75,22 +76,38 @@ func (t *Tree) PID() *actor.PID { return t.pid }
 // (for example actor.ErrNameExists). If ctx ends first, ctx's error is returned and the child
 // may still have been spawned; it is then stopped with the tree.
 func (t *Tree) Spawn(ctx context.Context, name string, props *actor.Props) (*actor.PID, error) {
-	return t.spawn(ctx, name, props, nil)
+	return t.spawn(ctx, name, props, Child{})
 }
 
-// SpawnPolicy is Spawn for a child governed by a policy of its own instead of the tree's
-// (one-for-one trees only: an all-for-one tree governs its children together, with its
-// own policy). p is validated.
-func (t *Tree) SpawnPolicy(ctx context.Context, name string, props *actor.Props, p Policy) (*actor.PID, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
+// Child says how a tree treats one child.
+type Child struct {
+	// Policy, when set, governs the child instead of the tree's policy (one-for-one trees
+	// only: an all-for-one tree governs its children together, with its own policy). It
+	// is validated.
+	Policy *Policy
+	// Leave, when positive, makes the tree ask the child to stop itself (a *Leave
+	// message) when the tree stops, and wait that long for it before stopping it: a child
+	// that has work to finish (answers to send) stops in its own time.
+	Leave time.Duration
+}
+
+// Leave asks a child to stop itself (see Child.Leave); it must call Stop on itself once
+// it is done.
+type Leave struct{}
+
+// SpawnChild is Spawn with options for the child.
+func (t *Tree) SpawnChild(ctx context.Context, name string, props *actor.Props, opts Child) (*actor.PID, error) {
+	if opts.Policy != nil {
+		if err := opts.Policy.Validate(); err != nil {
+			return nil, err
+		}
 	}
-	return t.spawn(ctx, name, props, &p)
+	return t.spawn(ctx, name, props, opts)
 }
 
-func (t *Tree) spawn(ctx context.Context, name string, props *actor.Props, p *Policy) (*actor.PID, error) {
+func (t *Tree) spawn(ctx context.Context, name string, props *actor.Props, opts Child) (*actor.PID, error) {
 	reply := make(chan spawnResult, 1)
-	if err := t.send(spawnRequest{name: name, props: props, policy: p, reply: reply}); err != nil {
+	if err := t.send(spawnRequest{name: name, props: props, opts: opts, reply: reply}); err != nil {
 		return nil, fmt.Errorf("supervision: spawn %q: %w", name, err)
 	}
 	select {
@@ -170,10 +187,10 @@ func (t *Tree) isDone() bool {
 }
 
 type spawnRequest struct {
-	name   string
-	props  *actor.Props
-	policy *Policy            // nil: the tree's
-	reply  chan<- spawnResult // buffered 1; the tree actor sends once
+	name  string
+	props *actor.Props
+	opts  Child
+	reply chan<- spawnResult // buffered 1; the tree actor sends once
 }
 
 type spawnResult struct {
@@ -188,6 +205,9 @@ type stopChildRequest struct {
 
 type stopRequest struct{}
 
+// leaveTimeout stops a child that did not stop itself in time after a Leave.
+type leaveTimeout struct{ pid *actor.PID }
+
 // treeActor is the tree's actor. Its fields are touched only from its mailbox goroutine.
 type treeActor struct {
 	tree       *Tree
@@ -200,7 +220,8 @@ type child struct {
 	pid           *actor.PID
 	name          string
 	props         *actor.Props
-	policy        *Policy
+	opts          Child
+	leaveAsked    bool
 	stopRequested bool
 	waiters       []chan struct{} // closed when the child has terminated
 }
@@ -215,7 +236,12 @@ func (a *treeActor) Receive(c actor.Context) {
 			a.respawn(c)
 		}
 	case spawnRequest:
-		m.reply <- a.spawn(c, m.name, m.props, m.policy)
+		m.reply <- a.spawn(c, m.name, m.props, m.opts)
+	case leaveTimeout:
+		if ch := a.find(m.pid); ch != nil && !ch.stopRequested {
+			ch.stopRequested = true
+			c.Stop(ch.pid)
+		}
 	case stopChildRequest:
 		a.stopChild(c, m)
 	case stopRequest:
@@ -238,7 +264,7 @@ func (a *treeActor) Receive(c actor.Context) {
 	}
 }
 
-func (a *treeActor) spawn(c actor.Context, name string, props *actor.Props, p *Policy) spawnResult {
+func (a *treeActor) spawn(c actor.Context, name string, props *actor.Props, opts Child) spawnResult {
 	if a.stopping {
 		return spawnResult{err: fmt.Errorf("supervision: spawn %q: %w", name, ErrStopped)}
 	}
@@ -246,10 +272,10 @@ func (a *treeActor) spawn(c actor.Context, name string, props *actor.Props, p *P
 	if err != nil {
 		return spawnResult{err: fmt.Errorf("supervision: spawn %q: %w", name, err)}
 	}
-	if p != nil {
-		a.tree.strategy.setPolicy(pid, *p)
+	if opts.Policy != nil {
+		a.tree.strategy.setPolicy(pid, *opts.Policy)
 	}
-	a.children = append(a.children, &child{pid: pid, name: name, props: props, policy: p})
+	a.children = append(a.children, &child{pid: pid, name: name, props: props, opts: opts})
 	return spawnResult{pid: pid}
 }
 
@@ -285,7 +311,14 @@ func (a *treeActor) stopNext(c actor.Context) {
 		return
 	}
 	last := a.children[len(a.children)-1]
-	if !last.stopRequested {
+	switch {
+	case last.stopRequested || last.leaveAsked:
+	case last.opts.Leave > 0:
+		last.leaveAsked = true
+		c.Send(last.pid, &Leave{})
+		self, sys, pid := c.Self(), c.ActorSystem(), last.pid
+		time.AfterFunc(last.opts.Leave, func() { sys.Root.Send(self, leaveTimeout{pid: pid}) })
+	default:
 		last.stopRequested = true
 		c.Stop(last.pid)
 	}
@@ -321,8 +354,8 @@ func (a *treeActor) respawn(c actor.Context) {
 			continue
 		}
 		ch.pid = pid
-		if ch.policy != nil {
-			a.tree.strategy.setPolicy(pid, *ch.policy)
+		if ch.opts.Policy != nil {
+			a.tree.strategy.setPolicy(pid, *ch.opts.Policy)
 		}
 		a.children = append(a.children, ch)
 	}

@@ -247,14 +247,14 @@ func TestTreeStoppedByItsOwnSupervisor(t *testing.T) {
 // A one-for-one tree governs a child spawned with a policy of its own by that policy: here
 // a sibling under the tree's (generous) policy keeps restarting while the child with a
 // zero policy stops on its first failure.
-func TestTreeSpawnPolicy(t *testing.T) {
+func TestTreeChildPolicy(t *testing.T) {
 	sys := newSystem(t)
 	tree, events := newTree(t, sys, supervision.Policy{MaxRestarts: 5, Within: time.Minute})
 	chA, chB := notes(), notes()
 	a := spawn(t, tree, "a", probeProps("a", chA))
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	b, err := tree.SpawnPolicy(ctx, "b", probeProps("b", chB), supervision.Policy{})
+	b, err := tree.SpawnChild(ctx, "b", probeProps("b", chB), supervision.Child{Policy: &supervision.Policy{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,8 +266,8 @@ func TestTreeSpawnPolicy(t *testing.T) {
 	sys.Root.Send(b, crash{reason: "boom"})
 	expectEvent(t, events, b, supervision.Stop, 1)
 	expect(t, chB, stopping("b"), stopped("b"))
-	if _, err := tree.SpawnPolicy(ctx, "c", probeProps("c", notes()), supervision.Policy{MaxRestarts: -1}); !errors.Is(err, supervision.ErrInvalidPolicy) {
-		t.Errorf("SpawnPolicy with an invalid policy: %v", err)
+	if _, err := tree.SpawnChild(ctx, "c", probeProps("c", notes()), supervision.Child{Policy: &supervision.Policy{MaxRestarts: -1}}); !errors.Is(err, supervision.ErrInvalidPolicy) {
+		t.Errorf("SpawnChild with an invalid policy: %v", err)
 	}
 }
 
