@@ -3,210 +3,265 @@ package component
 import (
 	"context"
 	"fmt"
-	"github.com/at-technology/atqueue/supervision"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
 
-// componentActor is the component's mailbox. It reads every delivery of the component's
-// queue: answers complete pending requests at once; each request is served on its own
-// goroutine (bounded by the consumer's prefetch), so a method may call other components,
-// this one included, without blocking the mailbox. A method that panics is answered with
-// a ComponentCrashedException and then fails the actor, whose supervisor restarts it.
-type componentActor struct{ h *Handle }
+// phase is where a component is in its life.
+type phase int
 
-// methodPanicked is sent by a serving goroutine whose method panicked.
-type methodPanicked struct {
-	method string
-	reason any
+const (
+	registering phase = iota // its first registration is under way
+	serving                  // registered and consuming its queue
+	leaving                  // Stop: unregistering, then waiting for the methods that run
+	stopped                  // its actor has stopped
+)
+
+// core is everything a running component knows. It lives in its actor: only Receive reads
+// or changes it (workers get what they need in their jobs and report back by message). It
+// outlives restarts of the actor, so that a restart loses no pending call and no request.
+type core struct {
+	h        *Handle
+	def      *Component
+	bridge   *actor.PID
+	log      *slog.Logger
+	instance string // this run's id, sent with register and unregister
+
+	phase         phase
+	startWaiter   *actor.PID // Start, waiting for the first registration (*startResult)
+	startDeadline time.Time  // bounds the first registration
+	startTimer    *time.Timer
+	sub           bridge.SubID
+	goRegistry    bool // the registry said it is a Go one: it answers the Go extensions
+	reg           *registration
+
+	pending  map[string]*actor.PID // calls made: request id → the waiting caller
+	internal map[string]internalKind
+	checkTmr *time.Timer // the next check that the registry still knows this component
+
+	seen     *seen    // recent requests and their answers
+	journal  *journal // nil without WithDedupeFile
+	inflight int      // requests handed to workers and not yet served
+	jobs     chan job // idle workers wait here; closed when the actor stops
+	workers  sync.WaitGroup
+	jobsDone bool
+
+	leaveTmr    *time.Timer
+	leaveID     string // the unregister request of Stop, while it waits for the answer
+	unregistred bool   // an unregister was sent (it is sent once)
+	released    bool   // the queue's consumer was released
+
+	baseCtx    context.Context // parent of every method's context; cancelled at the stop
+	cancelBase context.CancelFunc
 }
+
+// internalKind names a request the actor makes for itself.
+type internalKind int
+
+const (
+	checkRegistration internalKind = iota + 1
+	unregistering
+)
+
+// Messages the actor sends itself (timers, workers, the journal).
+type (
+	startFailed   struct{ err error }
+	checkDue      struct{}
+	checkTimeout  struct{ id string }
+	leaveDeadline struct{}
+)
+
+// componentActor is the component's mailbox. See core.
+type componentActor struct{ k *core }
 
 func (a *componentActor) Receive(c actor.Context) {
-	h := a.h
+	k := a.k
 	switch m := c.Message().(type) {
 	case *actor.Started:
-		if h.def.onStart != nil {
-			if err := h.def.onStart(h.baseCtx); err != nil {
-				panic(fmt.Sprintf("component %s: start hook: %v", h.def.name, err))
-			}
-		}
-	case *supervision.InjectedFailure:
-		panic(m)
+		k.started(c)
+	case *startFailed:
+		k.failStart(c, m.err)
+	case *bridge.Opened:
+		k.opened(c, m)
+	case *bridge.Published:
+		k.published(c, m)
 	case *bridge.Delivery:
-		h.dispatch(m)
-	case *methodPanicked:
-		panic(fmt.Sprintf("component %s: method %s panicked: %v", h.def.name, m.method, m.reason))
+		k.delivery(c, m)
+	case *holdTick:
+		k.releaseHeld(c)
+	case *callRequest:
+		k.call(c, m)
+	case *forgetCall:
+		delete(k.pending, m.id)
+	case *served:
+		k.served(c, m)
+	case *journaled:
+		k.journaled(c, m)
+	case *checkDue:
+		k.checkRegistry(c)
+	case *checkTimeout:
+		if k.internal[m.id] == checkRegistration {
+			delete(k.internal, m.id)
+			k.log.Warn("the registry does not answer; registering again", "component", k.def.name)
+			k.register(c)
+		}
+	case *stopRequest, *supervision.Leave:
+		k.leave(c)
+	case *leaveDeadline:
+		if k.leaveID != "" {
+			k.log.Warn("the registry did not confirm the unregister", "component", k.def.name)
+			delete(k.internal, k.leaveID)
+			k.leaveID = ""
+			k.finishLeaving(c)
+		}
+	case *restartRequested:
+		panic(fmt.Sprintf("component %s: method %s asked for a restart: %v", k.def.name, m.method, m.err))
 	case *actor.Stopping:
-		h.shutdown(c)
+		k.stopping(c)
+	case *actor.Stopped:
+		k.stoppedMsg(c)
 	}
 }
 
-func (h *Handle) dispatch(d *bridge.Delivery) {
-	env, err := wire.Decode(d.Body, h.def.maxBody)
+// started runs when the actor starts, and again after each restart: the OnStart hook,
+// then (the first time) the registration.
+func (k *core) started(c actor.Context) {
+	if k.def.onStart != nil {
+		if err := k.def.onStart(k.baseCtx); err != nil {
+			panic(fmt.Sprintf("component %s: start hook: %v", k.def.name, err))
+		}
+	}
+	if k.phase == registering && k.reg == nil {
+		if k.startTimer == nil {
+			self, sys := c.Self(), c.ActorSystem()
+			k.startTimer = time.AfterFunc(time.Until(k.startDeadline), func() {
+				sys.Root.Send(self, &startFailed{err: fmt.Errorf("no answer from the registry: %w", context.DeadlineExceeded)})
+			})
+		}
+		k.register(c)
+	}
+}
+
+// leave is Stop: unregister (and wait for the registry's confirmation, from a Go
+// registry), then wait for the methods that run, then stop.
+func (k *core) leave(c actor.Context) {
+	if k.phase == leaving || k.phase == stopped {
+		return
+	}
+	if k.phase == registering {
+		k.failStart(c, ErrStopped)
+		return
+	}
+	k.phase = leaving
+	if k.checkTmr != nil {
+		k.checkTmr.Stop()
+	}
+	id := k.unregister(c)
+	if id == "" || !k.goRegistry {
+		// A Python registry never answers an unregister: nothing to wait for.
+		k.finishLeaving(c)
+		return
+	}
+	k.leaveID = id
+	k.internal[id] = unregistering
+	self, sys := c.Self(), c.ActorSystem()
+	k.leaveTmr = time.AfterFunc(unregisterWait, func() { sys.Root.Send(self, &leaveDeadline{}) })
+}
+
+// unregisterWait bounds how long Stop waits for the registry to confirm the unregister.
+const unregisterWait = 2 * time.Second
+
+// unregister sends the unregister message once and returns its id ("" when sent before).
+func (k *core) unregister(c actor.Context) string {
+	if k.unregistred || k.h.sid == "" {
+		return ""
+	}
+	k.unregistred = true
+	env := wire.Envelope{Sender: k.def.name, Reciever: wire.RegistryName, Message: wire.UnregisterMessage(), MessageID: wire.NewID()}
+	body, err := env.Marshal()
 	if err != nil {
-		if env.Sender == "" || env.MessageID == "" || env.AnswerTo != "" {
-			h.log.Warn("dropped an unreadable message", "component", h.def.name, "err", err)
-			_ = d.Ack()
-			return
+		return ""
+	}
+	c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: body, Headers: wire.Headers{wire.InstanceHeader: k.instance}})
+	return env.MessageID
+}
+
+// finishLeaving stops the actor once no method runs any more; served calls it again. Once
+// the registry routes nothing new here, the methods that run are told (their context
+// ends) and their answers still go out.
+func (k *core) finishLeaving(c actor.Context) {
+	if k.phase != leaving || k.leaveID != "" {
+		return
+	}
+	k.cancelBase()
+	if k.inflight > 0 {
+		return
+	}
+	if k.leaveTmr != nil {
+		k.leaveTmr.Stop()
+	}
+	c.Stop(c.Self())
+}
+
+// stopping runs whoever stops the actor (leave, or its supervisor when it gave up): the
+// component leaves the registry if it has not, lets go of its queue (the bridge cancels
+// the consumer once the answers it owes are settled; what waits in the queue is then the
+// registry's to answer), and its workers end.
+func (k *core) stopping(c actor.Context) {
+	if k.phase == registering && k.startWaiter != nil {
+		c.Send(k.startWaiter, &startResult{err: ErrStopped})
+		k.startWaiter = nil
+	}
+	k.phase = stopped
+	for _, t := range []*time.Timer{k.startTimer, k.checkTmr, k.leaveTmr} {
+		if t != nil {
+			t.Stop()
 		}
-		h.reply(&env, wire.ErrorsMessage(wire.Exception(
-			fmt.Sprintf("Component %s could not read message %s from %s: %v", wire.PyString(h.def.name), wire.PyString(env.MessageID), wire.PyString(env.Sender), err),
-			ProcessMessageException, h.sid, h.def.name, env.MessageID, nil)), nil, d)
-		return
 	}
-	if env.AnswerTo != "" {
-		if !h.resolve(env) {
-			h.log.Debug("answer to no pending request", "component", h.def.name, "answer_to", env.AnswerTo, "from", env.Sender)
-		}
-		_ = d.Ack()
-		return
+	k.unregister(c)
+	if k.reg != nil {
+		k.endRegistration(c)
 	}
-	switch answer, fresh, tries := h.seen.begin(env.Sender, env.MessageID); {
-	case fresh && tries >= maxAttempts:
-		h.log.Error("request refused: it was started before and never answered", "component", h.def.name, "message_id", env.MessageID, "starts", tries)
-		h.reply(&env, wire.ErrorsMessage(wire.Exception(
-			fmt.Sprintf("Component %s refuses message %s from %s: it was started %d times and never answered (the process died each time)",
-				wire.PyString(h.def.name), wire.PyString(env.MessageID), wire.PyString(env.Sender), tries),
-			ComponentCrashedException, h.sid, h.def.name, env.MessageID, env.Message)), nil, d)
-		return
-	case !fresh && answer != nil:
-		h.log.Info("request delivered again; its answer is sent again", "component", h.def.name, "message_id", env.MessageID)
-		h.publishAnswer(answer, nil, d)
-		return
-	case !fresh:
-		h.log.Info("request delivered again while it runs; duplicate dropped", "component", h.def.name, "message_id", env.MessageID)
-		_ = d.Ack()
-		return
+	if k.sub != 0 && !k.released {
+		k.released = true
+		c.Send(k.bridge, &bridge.Release{Sub: k.sub})
 	}
-	j := job{env: env, d: d}
+	for id, w := range k.pending {
+		c.Send(w, ErrStopped)
+		delete(k.pending, id)
+	}
+	k.cancelBase()
+	if !k.jobsDone {
+		k.jobsDone = true
+		close(k.jobs)
+	}
+}
+
+// stoppedMsg ends the component: its workers end (they finish the method they run, whose
+// context has ended; a method that ignores it is given up after workerGrace), its journal
+// is written and closed, and Done is closed. This is the actor's last message: nothing
+// else waits for its mailbox any more.
+func (k *core) stoppedMsg(actor.Context) {
+	h := k.h
+	idle := make(chan struct{})
+	go func() { k.workers.Wait(); close(idle) }()
 	select {
-	case h.jobs <- j:
-	default:
-		h.workers.Add(1)
-		go h.worker(j)
+	case <-idle:
+	case <-time.After(workerGrace):
+		k.log.Error("methods still run after the component stopped; given up", "component", k.def.name, "waited", workerGrace)
 	}
-}
-
-// request holds the top-level fields of a request's message, read in one pass.
-type request struct {
-	typ          string
-	method, args []byte
-	config       []byte
-}
-
-// job is one request for a worker.
-type job struct {
-	env wire.Envelope
-	d   *bridge.Delivery
-}
-
-// worker serves first, then whatever the actor hands it until shutdown closes h.jobs.
-// Workers are kept rather than started per request because a request's stack grows deep
-// (JSON, schema validation) and growing a fresh goroutine's stack every time costs more
-// than the work itself. Their number never exceeds the requests in flight, which the
-// consumer's prefetch bounds.
-func (h *Handle) worker(first job) {
-	defer h.workers.Done()
-	h.serve(first.env, first.d)
-	for j := range h.jobs {
-		h.serve(j.env, j.d)
+	if err := k.journal.close(); err != nil {
+		h.stopErr = fmt.Errorf("closing the dedupe journal: %w", err)
 	}
+	k.log.Info("component stopped", "component", k.def.name)
+	close(h.done)
 }
 
-// serve handles one request.
-func (h *Handle) serve(env wire.Envelope, d *bridge.Delivery) {
-	var current string
-	defer func() {
-		if r := recover(); r != nil {
-			h.log.Error("method panicked", "component", h.def.name, "method", current, "panic", r)
-			h.reply(&env, wire.ErrorsMessage(wire.Exception(
-				fmt.Sprintf("Component %s crashed while executing %s: %v", wire.PyString(h.def.name), wire.PyString(current), r),
-				ComponentCrashedException, h.sid, h.def.name, env.MessageID, env.Message,
-				wire.Field{Key: "method", Value: nullable(current)})), nil, d)
-			h.root.Send(h.pid, &methodPanicked{method: current, reason: r})
-		}
-	}()
-	token, hasToken := d.Headers.AuthToken()
-	ctx := context.WithValue(h.baseCtx, handleKey{}, h)
-	if hasToken {
-		ctx = context.WithValue(ctx, tokenKey{}, token)
-	}
-	var req request
-	_ = wire.Fields(env.Message, func(k string, v []byte) {
-		switch k {
-		case "type":
-			req.typ, _ = wire.StringValue(v)
-		case "method":
-			req.method = v
-		case "args":
-			req.args = v
-		case "config":
-			req.config = v
-		}
-	})
-	switch typ := req.typ; typ {
-	case wire.TypePing:
-		h.reply(&env, wire.Object{{Key: "result", Value: "pong"}}, d.Headers, d)
-	case wire.TypeCheckConfigured:
-		h.reply(&env, h.checkConfigured(ctx, token), d.Headers, d)
-	case wire.TypeConfigurate:
-		h.reply(&env, h.configurate(ctx, &env, req.config, token), nil, d)
-	case wire.TypeExecMethod:
-		msg := h.exec(ctx, &env, &req, token, hasToken, &current)
-		h.reply(&env, msg, nil, d)
-	default:
-		h.reply(&env, wire.ErrorsMessage(wire.Exception(
-			fmt.Sprintf("Component %s received message %s from %s of unknown type %s; known types are ping, check_configured, configurate and exec_method",
-				wire.PyString(h.def.name), wire.PyString(env.MessageID), wire.PyString(env.Sender), wire.PyString(typ)),
-			ProcessMessageException, h.sid, h.def.name, env.MessageID, env.Message)), nil, d)
-	}
-}
-
-// reply answers req with msg and acknowledges d once the transport has the answer.
-func (h *Handle) reply(req *wire.Envelope, msg any, headers wire.Headers, d *bridge.Delivery) {
-	payload, err := wire.Compact(msg)
-	if err != nil {
-		payload, _ = wire.Compact(wire.ErrorsMessage(fmt.Sprintf("the answer could not be encoded: %v", err)))
-	}
-	ans := wire.Envelope{Sender: h.def.name, Reciever: req.Sender, Message: payload, MessageID: wire.NewID(), AnswerTo: req.MessageID}
-	body, err := ans.Marshal()
-	if err != nil {
-		h.log.Error("cannot encode an answer", "component", h.def.name, "err", err)
-		_ = d.Ack()
-		return
-	}
-	h.seen.done(req.Sender, req.MessageID, body)
-	h.publishAnswer(body, headers, d)
-}
-
-// publishAnswer publishes an answer body and settles d once the transport has it.
-func (h *Handle) publishAnswer(body []byte, headers wire.Headers, d *bridge.Delivery) {
-	h.unsettled.Add(1)
-	h.root.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: headers, Done: func(err error) {
-		defer h.unsettled.Done()
-		if err != nil {
-			h.log.Warn("answer not published; the request goes back to the queue", "component", h.def.name, "err", err)
-			_ = d.Nack(true)
-			return
-		}
-		_ = d.Ack()
-	}})
-}
-
-type handleKey struct{}
-type tokenKey struct{}
-
-// FromContext returns the running component whose method ctx was passed to, so that a
-// method can call other components: component.FromContext(ctx).Call(ctx, ...).
-func FromContext(ctx context.Context) *Handle {
-	h, _ := ctx.Value(handleKey{}).(*Handle)
-	return h
-}
-
-// AuthToken returns the auth_token the caller sent (header or argument), "" if none.
-func AuthToken(ctx context.Context) string {
-	t, _ := ctx.Value(tokenKey{}).(string)
-	return t
-}
+// workerGrace bounds how long a stopped component waits for its methods to return.
+const workerGrace = 5 * time.Second

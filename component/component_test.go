@@ -146,38 +146,83 @@ func TestCallTimeoutAndLateAnswer(t *testing.T) {
 	}
 }
 
-func TestPanicAnswersAtOnceAndRestarts(t *testing.T) {
+// A panic in a method is that request's error: it is answered at once with
+// ErrCrashed, and the component goes on serving without a restart (a request's input must
+// not stop a component, as Python's answer an error and go on). Six panicking requests in
+// a row, more than its restart intensity, change nothing.
+func TestPanicIsTheRequestsError(t *testing.T) {
 	sys := newSystem(t)
-	var calls atomic.Int32
-	started := make(chan struct{}, 10)
-	c := component.New("Flaky", component.OnStart(func(context.Context) error { started <- struct{}{}; return nil }))
+	var starts atomic.Int32
+	policy := supervision.Policy{MaxRestarts: 1, Within: time.Minute}
+	c := component.New("Flaky", component.WithPolicy(policy), component.OnStart(func(context.Context) error { starts.Add(1); return nil }))
 	component.Method(c, "sum", func(_ context.Context, in sumArgs) (int, error) {
-		if calls.Add(1) == 1 {
-			panic("first call crashes")
+		if in.A < 0 {
+			panic("negative input")
 		}
 		return in.A + in.B, nil
 	})
-	spawn(t, sys, c)
-	<-started
+	flaky := spawn(t, sys, c)
 	req := spawn(t, sys, component.New("Caller"))
 	ctx := ctxT(t)
-
-	begin := time.Now()
-	err := req.Call(ctx, "Flaky", "sum", sumArgs{1, 2}, nil)
-	if !errors.Is(err, component.ErrCrashed) {
-		t.Fatalf("err = %v, want ErrCrashed", err)
-	}
-	if d := time.Since(begin); d > 2*time.Second {
-		t.Fatalf("the crash was answered after %v, not at once", d)
-	}
-	select {
-	case <-started: // the supervisor restarted the actor
-	case <-ctx.Done():
-		t.Fatal("the component actor was not restarted")
+	for i := range 6 {
+		err := req.Call(ctx, "Flaky", "sum", sumArgs{-1, i}, nil)
+		var re *component.RemoteError
+		if !errors.Is(err, component.ErrCrashed) || !errors.As(err, &re) || !strings.Contains(re.Items[0].Text, "negative input") {
+			t.Fatalf("panicking call %d: %v", i, err)
+		}
 	}
 	var sum int
 	if err := req.Call(ctx, "Flaky", "sum", sumArgs{1, 2}, &sum); err != nil || sum != 3 {
-		t.Fatalf("after restart: %d, %v", sum, err)
+		t.Fatalf("after the panics: %d, %v", sum, err)
+	}
+	select {
+	case <-flaky.Done():
+		t.Fatal("the component stopped")
+	default:
+	}
+	if n := starts.Load(); n != 1 {
+		t.Fatalf("the component started %d times, want 1 (no restart)", n)
+	}
+}
+
+// A method that says the component's own state is broken (ErrRestart) gets its caller a
+// ComponentCrashedException, and the component is restarted: OnStart runs again, and it
+// serves again with the same session.
+func TestRestartRequestedByAMethod(t *testing.T) {
+	sys := newSystem(t)
+	started := make(chan struct{}, 10)
+	var broken atomic.Bool
+	broken.Store(true)
+	c := component.New("Stateful", component.OnStart(func(context.Context) error {
+		broken.Store(false)
+		started <- struct{}{}
+		return nil
+	}))
+	component.Method(c, "get", func(context.Context, struct{}) (int, error) {
+		if broken.Load() {
+			return 0, fmt.Errorf("%w: cache corrupt", component.ErrRestart)
+		}
+		return 7, nil
+	})
+	h := spawn(t, sys, c)
+	<-started
+	broken.Store(true)
+	req := spawn(t, sys, component.New("Caller"))
+	ctx := ctxT(t)
+	if err := req.Call(ctx, "Stateful", "get", nil, nil); !errors.Is(err, component.ErrCrashed) {
+		t.Fatalf("err = %v, want ErrCrashed", err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the component was not restarted")
+	}
+	var got int
+	if err := req.Call(ctx, "Stateful", "get", nil, &got); err != nil || got != 7 {
+		t.Fatalf("after the restart: %d, %v", got, err)
+	}
+	if h.SessionID() != wire.SessionID("Stateful") {
+		t.Fatalf("session %s", h.SessionID())
 	}
 }
 
@@ -185,7 +230,7 @@ func TestIntensityExceededStopsAndDeregisters(t *testing.T) {
 	sys := newSystem(t)
 	policy := supervision.Policy{MaxRestarts: 2, Within: time.Minute, Backoff: supervision.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
 	c := component.New("Doomed", component.WithPolicy(policy))
-	component.Method(c, "crash", func(context.Context, struct{}) (int, error) { panic("always") })
+	component.Method(c, "crash", func(context.Context, struct{}) (int, error) { return 0, component.ErrRestart })
 	doomed := spawn(t, sys, c)
 	req := spawn(t, sys, component.New("Caller"))
 	ctx := ctxT(t)
@@ -445,7 +490,7 @@ func TestCrashStormIsolated(t *testing.T) {
 	sys := newSystem(t)
 	policy := supervision.Policy{MaxRestarts: 5, Within: time.Minute, Backoff: supervision.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Jitter: 0.5}}
 	storm := component.New("Storm", component.WithPolicy(policy))
-	component.Method(storm, "crash", func(context.Context, struct{}) (int, error) { panic("storm") })
+	component.Method(storm, "crash", func(context.Context, struct{}) (int, error) { return 0, component.ErrRestart })
 	stormy := spawn(t, sys, storm)
 	spawn(t, sys, summator())
 	req := spawn(t, sys, component.New("Caller"))

@@ -1,25 +1,21 @@
 package component
 
-import (
-	"container/list"
-	"sync"
-)
+import "container/list"
 
 // seen remembers the answers of recent requests by (sender, message_id), so that a
 // request delivered again (after a reconnect or a crash before its acknowledgement) is
 // not executed twice: its stored answer is sent again instead. A request still running
 // is recorded with a nil answer; its duplicate is dropped because the first one will be
-// answered. The window is bounded; the oldest entries are forgotten first.
+// answered. The window is bounded; the oldest entries are forgotten first. It belongs to
+// the component's actor, which alone touches it.
 type seen struct {
-	mu    sync.Mutex
 	max   int
 	order *list.List // of key, oldest first
 	byKey map[key]*seenEntry
-	// With a journal, the window outlives the process (WithDedupeFile); attempts counts
+	// With a journal (WithDedupeFile) the window outlives the process; attempts counts
 	// the starts of requests that never got an answer.
-	j        *journal
+	counting bool
 	attempts map[key]int
-	errLog   func(error)
 }
 
 type key struct{ sender, id string }
@@ -33,7 +29,7 @@ func newSeen(max int) *seen {
 	return &seen{max: max, order: list.New(), byKey: make(map[key]*seenEntry), attempts: map[key]int{}}
 }
 
-// remember records an answered request; the caller holds s.mu or owns s alone.
+// remember records an answered request.
 func (s *seen) remember(k key, answer []byte) {
 	if e, ok := s.byKey[k]; ok {
 		e.answer = answer
@@ -54,44 +50,47 @@ func (s *seen) trim() {
 // often it was started before without an answer (by processes that died); (answer,
 // false, 0) for one answered already; and (nil, false, 0) for one still running.
 func (s *seen) begin(sender, id string) ([]byte, bool, int) {
-	if s == nil || s.max <= 0 {
+	if s.max <= 0 {
 		return nil, true, 0
 	}
 	k := key{sender, id}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if e, ok := s.byKey[k]; ok {
 		return e.answer, false, 0
 	}
 	s.byKey[k] = &seenEntry{elem: s.order.PushBack(k)}
 	s.trim()
 	before := s.attempts[k]
-	if s.j != nil {
+	if s.counting {
 		s.attempts[k]++
-		s.logErr(s.j.append(s, journalLine{Sender: sender, ID: id, Begin: true}))
 	}
 	return nil, true, before
 }
 
-func (s *seen) logErr(err error) {
-	if err != nil && s.errLog != nil {
-		s.errLog(err)
-	}
-}
-
 // done stores the answer body of a request.
 func (s *seen) done(sender, id string, answer []byte) {
-	if s == nil || s.max <= 0 {
+	if s.max <= 0 {
 		return
 	}
 	k := key{sender, id}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if e, ok := s.byKey[k]; ok {
 		e.answer = answer
 	}
 	delete(s.attempts, k)
-	if s.j != nil {
-		s.logErr(s.j.append(s, journalLine{Sender: sender, ID: id, Answer: string(answer)}))
+}
+
+// lines is the window as journal lines: the answers, then the pending attempts.
+func (s *seen) lines() []journalLine {
+	out := make([]journalLine, 0, s.order.Len()+len(s.attempts))
+	for e := s.order.Front(); e != nil; e = e.Next() {
+		k := e.Value.(key)
+		if a := s.byKey[k].answer; a != nil {
+			out = append(out, journalLine{Sender: k.sender, ID: k.id, Answer: string(a)})
+		}
 	}
+	for k, c := range s.attempts {
+		for range c {
+			out = append(out, journalLine{Sender: k.sender, ID: k.id, Begin: true})
+		}
+	}
+	return out
 }

@@ -23,21 +23,35 @@ type recorder struct {
 	got   chan []byte
 }
 
-func (r *recorder) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
-	r.mu.Lock()
-	watched := queue == r.watch
-	r.mu.Unlock()
-	if watched {
-		r.got <- body
+// Connect gives the bridge a connection that records what it publishes.
+func (r *recorder) Connect(ctx context.Context) (bridge.Transport, error) {
+	t, err := r.Embedded.Connect(ctx)
+	if err != nil {
+		return nil, err
 	}
-	r.Embedded.Publish(queue, body, h, done)
+	return &recording{Transport: t, r: r}, nil
+}
+
+type recording struct {
+	bridge.Transport
+	r *recorder
+}
+
+func (c *recording) Publish(queue string, body []byte, h wire.Headers, done func(error)) {
+	c.r.mu.Lock()
+	watched := queue == c.r.watch
+	c.r.mu.Unlock()
+	if watched {
+		c.r.got <- body
+	}
+	c.Transport.Publish(queue, body, h, done)
 }
 
 // recordedSystem starts a system with a registry over a recorder, shut down at cleanup.
 func recordedSystem(t *testing.T, opts ...actors.Option) (*recorder, *actors.System) {
 	t.Helper()
 	rec := &recorder{Embedded: bridge.NewEmbedded(), got: make(chan []byte, 64)}
-	sys, err := actors.New(append([]actors.Option{actors.WithTransport(rec)}, opts...)...)
+	sys, err := actors.New(append([]actors.Option{actors.WithBroker(rec)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

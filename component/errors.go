@@ -3,7 +3,6 @@ package component
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/at-technology/atqueue/wire"
 )
@@ -25,21 +24,22 @@ var (
 	ErrBadAnswer         = errors.New("malformed answer")
 )
 
-// Error types that cross the wire in exception dicts (spec §9), plus the Go side's own.
+// Error types that cross the wire in exception dicts (spec §9), plus the Go side's own;
+// wire owns them.
 const (
-	ExecMethodException           = "ExecMethodException"
-	MethodArgumentSchemaException = "MethodArgumentSchemaException"
-	NotAuthorizedMethodException  = "NotAuthorizedMethodException"
-	// ComponentCrashedException is sent by a Go component whose method panicked.
-	ComponentCrashedException = "ComponentCrashedException"
-	// ProcessMessageException is sent by a Go component for a request it cannot process
-	// (where the Python package crashes and sends nothing).
-	ProcessMessageException = "ProcessMessageException"
-	// ComponentStoppedException is sent by a Go component its supervisor stopped for good
-	// to a request that reached its queue too late to be served (routed by the registry
-	// before the component's unregister arrived there). Go callers get ErrNotAlive.
-	ComponentStoppedException = "ComponentStoppedException"
+	ExecMethodException           = wire.ExecMethodException
+	MethodArgumentSchemaException = wire.MethodArgumentSchemaException
+	NotAuthorizedMethodException  = wire.NotAuthorizedMethodException
+	ComponentCrashedException     = wire.ComponentCrashedException
+	ProcessMessageException       = wire.ProcessMessageException
+	ComponentStoppedException     = wire.ComponentStoppedException
 )
+
+// ErrRestart, wrapped in the error a method returns, says that the component's own state
+// is broken: the caller gets a ComponentCrashedException and the component's supervisor
+// restarts it (OnStart runs again), within its restart intensity. A panic in a method is
+// that request's error only: it is answered, logged and counted, and the component goes on.
+var ErrRestart = errors.New("the component must restart")
 
 // RemoteError is an answer that carried an "errors" list.
 type RemoteError struct {
@@ -62,30 +62,20 @@ func (e *RemoteError) Unwrap() error { return e.Kind }
 
 // classify maps an errors list onto the sentinel a caller tests for.
 func classify(from string, items []wire.ErrorItem) error {
-	for _, it := range items {
-		switch it.Type {
-		case MethodArgumentSchemaException:
-			return ErrInvalidArguments
-		case NotAuthorizedMethodException:
-			return ErrNotAuthorized
-		case ComponentCrashedException:
-			return ErrCrashed
-		case ExecMethodException:
-			return ErrUnknownMethod
-		case ComponentStoppedException:
-			return ErrNotAlive
-		}
-		if it.Type == "" && from == wire.RegistryName && isNotRegistered(it.Text) {
-			return ErrUnknownComponent
-		}
-		if it.Type == "" && from == wire.RegistryName && strings.Contains(it.Text, " is registered but not alive") {
-			return ErrNotAlive
-		}
+	switch wire.Classify(from, items) {
+	case wire.KindInvalidArguments:
+		return ErrInvalidArguments
+	case wire.KindNotAuthorized:
+		return ErrNotAuthorized
+	case wire.KindCrashed:
+		return ErrCrashed
+	case wire.KindUnknownMethod:
+		return ErrUnknownMethod
+	case wire.KindNotAlive:
+		return ErrNotAlive
+	case wire.KindUnknownComponent:
+		return ErrUnknownComponent
+	default:
+		return ErrRemote
 	}
-	return ErrRemote
-}
-
-func isNotRegistered(text string) bool {
-	const suffix = " is not registered yet"
-	return len(text) > len(suffix) && text[len(text)-len(suffix):] == suffix
 }

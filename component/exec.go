@@ -86,17 +86,23 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 	}
 	*current = methodName
 	res, err := m.call(ctx, encoded)
-	*current = ""
+
 	var decodeErr *argDecodeError
 	if errors.As(err, &decodeErr) {
 		// The schema admits it but the Go type does not (a custom UnmarshalJSON refused it).
 		return invalid(decodeErr.issues())
+	}
+	if errors.Is(err, ErrRestart) {
+		return restartMarker{err: err}
 	}
 	if err != nil {
 		return wire.ErrorsMessage(err.Error())
 	}
 	return wire.Object{{Key: "type", Value: wire.TypeMethodResult}, {Key: "result", Value: res}}
 }
+
+// restartMarker is what exec returns for a method that asked for a restart (ErrRestart).
+type restartMarker struct{ err error }
 
 func (h *Handle) checkConfigured(ctx context.Context, token string) any {
 	if h.def.checkConfigured == nil {

@@ -18,13 +18,27 @@ type offline struct {
 	down atomic.Bool
 }
 
-func (o *offline) Connected() bool { return !o.down.Load() }
+// Connect gives the bridge a connection that is down while o is.
+func (o *offline) Connect(ctx context.Context) (bridge.Transport, error) {
+	t, err := o.Embedded.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &offlineConn{Transport: t, o: o}, nil
+}
+
+type offlineConn struct {
+	bridge.Transport
+	o *offline
+}
+
+func (c *offlineConn) Connected() bool { return !c.o.down.Load() }
 
 // While the transport is disconnected, a fail-fast call ends at once with
 // ErrConnectionLost; a plain one waits for its deadline.
 func TestFailFastWhileDisconnected(t *testing.T) {
 	tr := &offline{Embedded: bridge.NewEmbedded()}
-	sys, err := actors.New(actors.WithTransport(tr))
+	sys, err := actors.New(actors.WithBroker(tr))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,47 +7,25 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/at-technology/atqueue/bridge"
-	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
 
-// Handle is a running component: it answers requests addressed to its name and makes
-// calls to other components. Its methods are safe for concurrent use.
+// Handle is a running component, a thin face over its actor: everything the component
+// knows (its pending calls, the requests it serves, its dedupe window, its registration)
+// lives in the actor, and every method here is a message to it. Its methods are safe for
+// concurrent use.
 type Handle struct {
-	def   *Component
-	sid   string
-	root  *actor.RootContext
-	brPID *actor.PID
-	pid   *actor.PID
-	tree  *supervision.Tree
-	log   *slog.Logger
-	sub   bridge.Subscription
+	def  *Component
+	sid  string // written by the actor before Start returns; read-only after
+	pid  *actor.PID
+	root *actor.RootContext
+	log  *slog.Logger
 
-	mu      sync.Mutex
-	pending map[string]chan outcome
-	stopped bool
-
-	workers sync.WaitGroup
-	// unsettled counts the requests whose answer is on its way to the transport: Stop
-	// releases the consumer only after they are acknowledged.
-	unsettled sync.WaitGroup
-	jobs      chan job // idle workers wait here; closed at shutdown
-	seen      *seen    // recent requests and their answers
-	stopOnce  sync.Once
-	// leaving is set when Stop begins: the component leaves the registry on purpose and
-	// must not register again.
-	leaving atomic.Bool
-	stopErr error
-	done    chan struct{} // closed when the actor has stopped for good
-
-	instance   string          // this run's id, sent with register and unregister
-	baseCtx    context.Context // parent of every method's context; cancelled at shutdown
-	cancelBase context.CancelFunc
+	done     chan struct{} // closed once the actor has stopped and its goroutines are gone
+	stopErr  error         // written before done is closed
+	stopOnce sync.Once
 }
 
 // Name is the component's name.
@@ -138,10 +116,29 @@ type Future struct {
 	h        *Handle
 	id       string
 	receiver string
-	ch       chan outcome
+	r        *reply
 }
 
-// Send publishes a request and returns its future at once.
+// Messages of the Handle to its actor.
+type (
+	// callRequest publishes body, a request with message_id id, and answers the sender
+	// with *callAnswer or an error.
+	callRequest struct {
+		id       string
+		body     []byte
+		headers  wire.Headers
+		failFast bool
+	}
+	// callAnswer is the answer to a callRequest.
+	callAnswer struct{ env wire.Envelope }
+	// forgetCall drops a call whose caller gave up.
+	forgetCall struct{ id string }
+	// stopRequest asks the component to leave and stop (Stop).
+	stopRequest struct{}
+)
+
+// Send publishes a request and returns its future at once. The envelope is encoded here,
+// on the caller's goroutine; the actor records the call and hands the body to the bridge.
 func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future, error) {
 	var o callOpts
 	for _, opt := range opts {
@@ -156,61 +153,35 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	if err != nil {
 		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
-	ch := make(chan outcome, 1)
-	h.mu.Lock()
-	if h.stopped {
-		h.mu.Unlock()
+	select {
+	case <-h.done:
 		return nil, ErrStopped
+	default:
 	}
-	h.pending[env.MessageID] = ch
-	h.mu.Unlock()
-	f := &Future{h: h, id: env.MessageID, receiver: receiver, ch: ch}
-	h.root.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: o.headers, FailFast: o.failFast, Done: func(err error) {
-		if err != nil {
-			f.fail(err)
-		}
-	}})
-	return f, nil
-}
-
-// outcome completes a pending request: the answer, or why there is none.
-type outcome struct {
-	env wire.Envelope
-	err error
-}
-
-// fail completes the future with a local error (the request could not be published).
-func (f *Future) fail(err error) {
-	f.h.mu.Lock()
-	ch, ok := f.h.pending[f.id]
-	delete(f.h.pending, f.id)
-	f.h.mu.Unlock()
-	if ok {
-		ch <- outcome{err: err}
-	}
+	r := newReply(h.root.ActorSystem())
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, body: body, headers: o.headers, failFast: o.failFast}, r.pid)
+	return &Future{h: h, id: env.MessageID, receiver: receiver, r: r}, nil
 }
 
 // Wait blocks until the answer arrives or ctx ends (the call timeout applies when ctx has
-// no deadline). A timed-out request is forgotten; a late answer is dropped.
+// no deadline). A request given up is forgotten; its late answer is dropped.
 func (f *Future) Wait(ctx context.Context) (Reply, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.h.def.callTimeout)
 		defer cancel()
 	}
+	defer f.r.close()
 	select {
-	case out := <-f.ch:
-		if out.err != nil {
-			return Reply{}, fmt.Errorf("request to %s: %w", f.receiver, out.err)
-		}
-		env := out.env
-		a, err := wire.DecodeAnswer(env.Message)
-		if err != nil {
-			return Reply{}, fmt.Errorf("%w from %s: %v", ErrBadAnswer, f.receiver, err)
-		}
-		return Reply{Answer: a, From: env.Sender}, nil
+	case m := <-f.r.ch:
+		return f.outcome(m)
 	case <-ctx.Done():
-		f.h.forget(f.id)
+		select {
+		case m := <-f.r.ch: // it came after all
+			return f.outcome(m)
+		default:
+		}
+		f.h.root.Send(f.h.pid, &forgetCall{id: f.id})
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Reply{}, fmt.Errorf("request to %s: %w (%w)", f.receiver, ErrTimeout, ctx.Err())
 		}
@@ -218,22 +189,19 @@ func (f *Future) Wait(ctx context.Context) (Reply, error) {
 	}
 }
 
-func (h *Handle) forget(id string) {
-	h.mu.Lock()
-	delete(h.pending, id)
-	h.mu.Unlock()
-}
-
-// resolve completes the pending request env answers; false when nobody waits for it.
-func (h *Handle) resolve(env wire.Envelope) bool {
-	h.mu.Lock()
-	ch, ok := h.pending[env.AnswerTo]
-	delete(h.pending, env.AnswerTo)
-	h.mu.Unlock()
-	if ok {
-		ch <- outcome{env: env}
+func (f *Future) outcome(m any) (Reply, error) {
+	switch m := m.(type) {
+	case *callAnswer:
+		a, err := wire.DecodeAnswer(m.env.Message)
+		if err != nil {
+			return Reply{}, fmt.Errorf("%w from %s: %v", ErrBadAnswer, f.receiver, err)
+		}
+		return Reply{Answer: a, From: m.env.Sender}, nil
+	case error:
+		return Reply{}, fmt.Errorf("request to %s: %w", f.receiver, m)
+	default:
+		return Reply{}, fmt.Errorf("request to %s: unexpected answer %T", f.receiver, m)
 	}
-	return ok
 }
 
 // Ping asks receiver for "pong".
@@ -311,92 +279,15 @@ func (h *Handle) Configurate(ctx context.Context, receiver string, config any, o
 	return r.Result, nil
 }
 
-// unregisterWait bounds how long Stop waits for the registry to confirm the unregister.
-const unregisterWait = 2 * time.Second
-
-// Stop deregisters the component, stops its actor and waits for its running methods
-// (bounded by ctx). It is idempotent; later calls return the first result.
+// Stop leaves the registry, lets the methods that run finish and their answers reach the
+// broker, releases the component's queue and stops its actor, waiting for all of it
+// within ctx. It is idempotent; later calls return the first result.
 func (h *Handle) Stop(ctx context.Context) error {
-	h.stopOnce.Do(func() {
-		// Leave the registry first and wait (briefly) for it to confirm, so that nothing
-		// is left waiting in the queue once the component is gone. A component its
-		// supervisor stopped has left already.
-		select {
-		case <-h.done:
-		default:
-			h.leaving.Store(true)
-			uctx, cancel := context.WithTimeout(ctx, unregisterWait)
-			if _, err := h.Request(uctx, wire.RegistryName, wire.Object{{Key: "type", Value: wire.TypeUnregister}},
-				WithHeaders(wire.Headers{instanceHeader: h.instance})); err != nil {
-				h.log.Warn("the registry did not confirm the unregister", "component", h.def.name, "err", err)
-			}
-			cancel()
-		}
-		h.stopErr = h.tree.Stop(ctx)
-		select {
-		case <-h.done:
-		case <-ctx.Done():
-			if h.stopErr == nil {
-				h.stopErr = ctx.Err()
-			}
-		}
-		waited := make(chan struct{})
-		go func() { h.workers.Wait(); h.unsettled.Wait(); close(waited) }()
-		select {
-		case <-waited:
-			h.seen.mu.Lock()
-			if err := h.seen.j.close(); err != nil && h.stopErr == nil {
-				h.stopErr = fmt.Errorf("closing the dedupe journal: %w", err)
-			}
-			h.seen.mu.Unlock()
-		case <-ctx.Done():
-			if h.stopErr == nil {
-				h.stopErr = fmt.Errorf("methods still running: %w", ctx.Err())
-			}
-		}
-		// Released only now, once the answers of the requests the methods served are
-		// published and the requests acknowledged, so that none goes back to the queue to
-		// run again at the next start.
-		if h.leaving.Load() && h.sub != nil {
-			h.root.Send(h.brPID, &bridge.Release{Sub: h.sub})
-		}
-	})
-	return h.stopErr
-}
-
-// shutdown runs once when the actor stops for good: it fails the calls still waiting
-// and, when the supervisor stopped the component, leaves the registry.
-func (h *Handle) shutdown(c actor.Context) {
-	h.mu.Lock()
-	if h.stopped {
-		h.mu.Unlock()
-		return
+	h.stopOnce.Do(func() { h.root.Send(h.pid, &stopRequest{}) })
+	select {
+	case <-h.done:
+		return h.stopErr
+	case <-ctx.Done():
+		return fmt.Errorf("stopping %s: %w", h.def.name, ctx.Err())
 	}
-	h.stopped = true
-	pending := h.pending
-	h.pending = map[string]chan outcome{}
-	h.mu.Unlock()
-	for _, ch := range pending {
-		ch <- outcome{err: ErrStopped}
-	}
-	// Stop releases the consumer once the running methods have answered; a component
-	// its supervisor stopped releases it now and drains its queue.
-	if !h.leaving.Load() {
-		if h.sub != nil {
-			c.Send(h.brPID, &bridge.Release{Sub: h.sub})
-		}
-		env := wire.Envelope{Sender: h.def.name, Reciever: wire.RegistryName,
-			Message: json.RawMessage(`{"type": "unregister"}`), MessageID: wire.NewID()}
-		if body, err := env.Marshal(); err == nil {
-			c.Send(h.brPID, &bridge.Publish{Queue: wire.SendQueue(h.sid), Body: body, Headers: wire.Headers{instanceHeader: h.instance}})
-			if h.sub != nil {
-				h.workers.Add(1)
-				go h.drain(env.MessageID)
-			}
-		}
-	}
-	close(h.jobs)
-	h.cancelBase()
-	h.log.Info("component stopped", "component", h.def.name)
-	close(h.done)
 }

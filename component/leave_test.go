@@ -12,7 +12,7 @@ import (
 // leaveEnv runs the leaving scenarios in one process, over the embedded transport.
 func leaveEnv(t *testing.T) leavetest.Env {
 	tr := bridge.NewEmbedded()
-	sys := newSystem(t, actors.WithTransport(tr))
+	sys := newSystem(t, actors.WithBroker(tr))
 	return leavetest.Env{
 		Spawn: func(t *testing.T, def *component.Component) *component.Handle { return spawn(t, sys, def) },
 		Ready: func(_ *testing.T, queue string) int { return tr.Depth(queue) },

@@ -2,17 +2,14 @@ package component
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -22,21 +19,29 @@ import (
 type Runtime struct {
 	Root   *actor.RootContext
 	Bridge *actor.PID // the bridge actor
+	// Parent is the supervisor the component's actor is spawned under, with the
+	// component's own policy (a one-for-one tree), or with the tree's (an all-for-one
+	// group). Nil: a tree of its own, stopped with the component.
+	Parent *supervision.Tree
 	Log    *slog.Logger
 	// Dispatcher runs the component's mailbox (nil: protoactor's default).
 	Dispatcher actor.Dispatcher
+	// Middleware wraps the component actor's Receive (tests inject failures this way).
+	Middleware []actor.ReceiverMiddleware
 }
 
 var treeSeq atomic.Uint64
 
-// instanceHeader carries a running component's instance id to the registry, which
-// refuses a registration of a live component's name from another instance (see
-// registry.InstanceHeader).
-const instanceHeader = "atq_instance"
+// leaveGrace bounds how long a component stopped with its supervisor (the System's
+// Shutdown) may take to leave: unregister, and let its running methods answer.
+const leaveGrace = 15 * time.Second
+
+// startResult tells Start how the first registration ended.
+type startResult struct{ err error }
 
 // Start registers def with the registry (bounded by ctx, or by the register timeout when
-// ctx has no deadline), spawns its actor under a supervisor with the component's policy,
-// and starts consuming its queue. The returned Handle must be stopped with Stop.
+// ctx has no deadline) and starts consuming its queue, in a new actor under rt.Parent.
+// The returned Handle must be stopped with Stop.
 func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	if len(def.errs) > 0 {
 		return nil, errors.Join(def.errs...)
@@ -53,230 +58,75 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		ctx, cancel = context.WithTimeout(ctx, def.registerTimeout)
 		defer cancel()
 	}
-	dedupe := newSeen(def.dedupeWindow)
-	dedupe.errLog = func(err error) { log.Error("dedupe journal", "component", def.name, "err", err) }
+	deadline, _ := ctx.Deadline()
+	h := &Handle{def: def, root: rt.Root, log: log, done: make(chan struct{})}
+	base, cancelBase := context.WithCancel(context.Background())
+	r := newReply(rt.Root.ActorSystem())
+	defer r.close()
+	k := &core{
+		h: h, def: def, bridge: rt.Bridge, log: log, instance: wire.NewID(),
+		startWaiter: r.pid, startDeadline: deadline,
+		pending: map[string]*actor.PID{}, internal: map[string]internalKind{},
+		seen: newSeen(def.dedupeWindow), jobs: make(chan job),
+		baseCtx: base, cancelBase: cancelBase,
+	}
 	if def.dedupeFile != "" && def.dedupeWindow > 0 {
-		j, err := openJournal(def.dedupeFile, dedupe)
+		j, err := openJournal(def.dedupeFile, k.seen, rt.Root)
 		if err != nil {
+			cancelBase()
 			return nil, fmt.Errorf("%w: dedupe journal: %v", ErrInvalidDefinition, err)
 		}
-		dedupe.j = j
+		k.journal = j
 	}
-	started := false
-	defer func() {
-		if !started {
-			_ = dedupe.j.close()
-		}
-	}()
-	instance := wire.NewID()
-	sid, err := register(ctx, rt, def, instance, log)
-	if err != nil {
-		return nil, err
-	}
-	base, cancelBase := context.WithCancel(context.Background())
-	h := &Handle{
-		def: def, sid: sid, root: rt.Root, brPID: rt.Bridge, log: log,
-		pending: map[string]chan outcome{}, done: make(chan struct{}), jobs: make(chan job), seen: dedupe,
-		baseCtx: base, cancelBase: cancelBase, instance: instance,
-	}
-	notify := func(ev supervision.Event) {
-		switch ev.Directive {
-		case supervision.Restart:
-			log.Warn("component restarts", "component", def.name, "reason", ev.Reason, "restarts", ev.Restarts, "delay", ev.Delay)
-		case supervision.Stop:
-			log.Error("component failed too often and stops", "component", def.name, "reason", ev.Reason, "restarts", ev.Restarts)
-		}
-	}
-	h.tree, err = supervision.NewTree(rt.Root, fmt.Sprintf("atq-%s-%d", sanitize(def.name), treeSeq.Add(1)), def.policy, notify)
-	if err != nil {
-		cancelBase()
-		return nil, err
-	}
-	props := actor.PropsFromProducer(func() actor.Actor { return &componentActor{h: h} })
+	props := actor.PropsFromProducer(func() actor.Actor { return &componentActor{k: k} })
 	if rt.Dispatcher != nil {
 		props = props.Configure(actor.WithDispatcher(rt.Dispatcher))
 	}
-	h.pid, err = h.tree.Spawn(ctx, "component", props)
-	if err != nil {
-		cancelBase()
-		_ = h.tree.Stop(context.Background())
-		return nil, err
+	if len(rt.Middleware) > 0 {
+		props = props.Configure(actor.WithReceiverMiddleware(rt.Middleware...))
 	}
-	pid, root := h.pid, rt.Root
-	h.sub, err = bridge.OpenFrom(ctx, rt.Root, rt.Bridge, &bridge.Open{
-		Session: sid, Queue: wire.RecieveQueue(sid), Prefetch: def.prefetch,
-		Deliver: func(d *bridge.Delivery) { root.Send(pid, d) },
-	}, def.registerTimeout)
-	if err != nil {
-		_ = h.Stop(context.Background())
-		return nil, fmt.Errorf("%w: consuming the queue of %s: %v", ErrRegistration, def.name, err)
-	}
-	started = true
-	log.Info("component registered", "component", def.name, "session", sid)
-	if def.registryCheck > 0 {
-		h.workers.Add(1)
-		go h.watchRegistration(rt)
-	}
-	return h, nil
-}
-
-// watchRegistration asks the registry, every registryCheck, whether it still knows this
-// component, and registers again when it does not (or does not answer: a registry that
-// lost its directory does not consume this component's queue at all). It ends when the
-// component stops.
-func (h *Handle) watchRegistration(rt Runtime) {
-	defer h.workers.Done()
-	every := h.def.registryCheck
-	t := time.NewTimer(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.baseCtx.Done():
-			return
-		case <-t.C:
+	parent, own := rt.Parent, false
+	if parent == nil {
+		t, err := supervision.NewTree(rt.Root, fmt.Sprintf("atq-%s-%d", sanitize(def.name), treeSeq.Add(1)), supervision.DefaultPolicy(), nil)
+		if err != nil {
+			cancelBase()
+			_ = k.journal.close()
+			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(h.baseCtx, every)
-		ok, err := h.CheckRegistered(ctx, h.def.name)
-		cancel()
-		if h.baseCtx.Err() != nil || h.leaving.Load() {
-			return
-		}
-		if err == nil && ok {
-			t.Reset(every)
-			continue
-		}
-		h.log.Warn("the registry does not know this component; registering again", "component", h.def.name, "err", err)
-		rctx, rcancel := context.WithTimeout(h.baseCtx, h.def.registerTimeout)
-		sid, err := register(rctx, rt, h.def, h.instance, h.log)
-		rcancel()
-		switch {
-		case err != nil:
-			h.log.Error("registering again failed", "component", h.def.name, "err", err)
-		case sid != h.sid:
-			h.log.Error("the registry gave another session; keeping the old one", "component", h.def.name, "session", sid)
-		default:
-			h.log.Info("registered again", "component", h.def.name, "session", sid)
-		}
-		t.Reset(every)
-	}
-}
-
-// Registration answers meant for other components are held, not given back at once, and
-// released every holdFor: given back at once they come straight back (RabbitMQ requeues at
-// the head) and a handful of stale answers would be all this registrant ever sees; held
-// for good, they would starve the others, as at_queue's registrants starve each other.
-const (
-	holdFor = 100 * time.Millisecond
-	// registrationPrefetch lets every message of the shared queue reach this registrant,
-	// its own answer included, however many stale answers wait before it.
-	registrationPrefetch = 1<<16 - 1
-)
-
-// register runs the registration exchange of spec §5.1 on the registry's session. Unlike
-// the Python package it takes only its own answer off the shared queue and gives every
-// other delivery back within holdFor, so that components registering together do not
-// hold each other's answers (spec quirk 5) and stale answers do not hide its own, and it
-// gives up when ctx ends.
-func register(ctx context.Context, rt Runtime, def *Component, instance string, log *slog.Logger) (string, error) {
-	req := wire.Envelope{
-		Sender: def.name, Reciever: wire.RegistryName, MessageID: wire.NewID(),
+		parent, own = t, true
 	}
 	var err error
-	req.Message, err = json.Marshal(wire.Object{{Key: "type", Value: wire.TypeRegister}, {Key: "component", Value: def.describe()}})
+	name := fmt.Sprintf("%s-%d", sanitize(def.name), treeSeq.Add(1))
+	policy := def.policy
+	h.pid, err = parent.SpawnChild(ctx, name, props, supervision.Child{Policy: &policy, Leave: leaveGrace})
 	if err != nil {
-		return "", fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err)
-	}
-	body, err := req.Marshal()
-	if err != nil {
-		return "", fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err)
-	}
-	var (
-		mu   sync.Mutex
-		held []*bridge.Delivery
-	)
-	got := make(chan wire.Envelope, 1)
-	release := func() {
-		mu.Lock()
-		back := held
-		held = nil
-		mu.Unlock()
-		for _, d := range back {
-			_ = d.Nack(true)
+		cancelBase()
+		_ = k.journal.close()
+		if own {
+			_ = parent.Stop(context.Background())
 		}
+		return nil, err
 	}
-	sub, err := bridge.OpenFrom(ctx, rt.Root, rt.Bridge, &bridge.Open{
-		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession), Prefetch: registrationPrefetch,
-		Deliver: func(d *bridge.Delivery) {
-			env, err := wire.Decode(d.Body, def.maxBody)
-			if err != nil {
-				log.Warn("dropped an unreadable message on the registry queue", "err", err)
-				_ = d.Ack()
-				return
-			}
-			if env.Reciever != def.name || env.AnswerTo != req.MessageID {
-				mu.Lock()
-				held = append(held, d)
-				mu.Unlock()
-				return
-			}
-			_ = d.Ack()
-			select {
-			case got <- env:
-			default:
-			}
-		},
-	}, def.registerTimeout)
+	if own {
+		go func() { <-h.done; _ = parent.Stop(context.Background()) }()
+	}
+	var res any
+	select {
+	case res = <-r.ch:
+	case <-ctx.Done():
+		res = &startResult{err: fmt.Errorf("no answer from the registry: %w", ctx.Err())}
+	}
+	switch res := res.(type) {
+	case *startResult:
+		err = res.err
+	case error:
+		err = res
+	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
+		_ = h.Stop(context.Background())
+		return nil, fmt.Errorf("%w: %s: %w", ErrRegistration, def.name, err)
 	}
-	defer rt.Root.Send(rt.Bridge, &bridge.Release{Sub: sub})
-	defer release()
-	published := make(chan error, 1)
-	rt.Root.Send(rt.Bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body,
-		Headers: wire.Headers{instanceHeader: instance}, Done: func(err error) { published <- err }})
-	hold := time.NewTicker(holdFor)
-	defer hold.Stop()
-	for waiting := true; waiting; {
-		select {
-		case err := <-published:
-			if err != nil {
-				return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
-			}
-			waiting = false
-		case <-hold.C:
-			release()
-		case <-ctx.Done():
-			return "", fmt.Errorf("%w: %s: %w", ErrRegistration, def.name, ctx.Err())
-		}
-	}
-	for {
-		select {
-		case ans := <-got:
-			return registrationAnswer(def, ans)
-		case <-hold.C:
-			release()
-		case <-ctx.Done():
-			return "", fmt.Errorf("%w: %s: no answer from the registry: %w", ErrRegistration, def.name, ctx.Err())
-		}
-	}
-}
-
-// registrationAnswer reads the session id out of the registry's answer.
-func registrationAnswer(def *Component, ans wire.Envelope) (string, error) {
-	a, err := wire.DecodeAnswer(ans.Message)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %v", ErrRegistration, def.name, err)
-	}
-	if a.HasErrors {
-		return "", fmt.Errorf("%w: %s: the registry refused: %s", ErrRegistration, def.name, wire.ErrorTexts(a.Errors))
-	}
-	var p struct {
-		SessionID string `json:"session_id"`
-	}
-	if json.Unmarshal(ans.Message, &p) != nil || p.SessionID == "" {
-		return "", fmt.Errorf("%w: %s: the answer has no session_id", ErrRegistration, def.name)
-	}
-	return p.SessionID, nil
+	return h, nil
 }
 
 // sanitize keeps actor names readable and free of protoactor's path separator.

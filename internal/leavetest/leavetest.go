@@ -7,6 +7,7 @@ package leavetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -36,7 +37,7 @@ func StoppedComponentAnswersWhatWaits(ctx context.Context, t *testing.T, env Env
 		default:
 		}
 		<-gate
-		panic("fragile")
+		return 0, fmt.Errorf("%w: fragile", component.ErrRestart)
 	})
 	h := env.Spawn(t, fragile)
 	req := env.Spawn(t, component.New("Caller"))

@@ -1,0 +1,49 @@
+package component
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// call records a call made through the Handle and publishes its request; the answer, or
+// the reason there is none, goes to the caller's reply process.
+func (k *core) call(c actor.Context, m *callRequest) {
+	if k.phase == stopped {
+		c.Respond(ErrStopped)
+		return
+	}
+	k.pending[m.id] = c.Sender()
+	c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: m.body, Headers: m.headers, FailFast: m.failFast,
+		Notify: c.Self(), ErrorsOnly: true, Tag: callTag{id: m.id}})
+}
+
+// published hears of publishes that failed: a call's request, or the register request.
+func (k *core) published(c actor.Context, m *bridge.Published) {
+	switch tag := m.Tag.(type) {
+	case callTag:
+		if w := k.pending[tag.id]; w != nil {
+			delete(k.pending, tag.id)
+			c.Send(w, m.Err)
+		}
+	case registerTag:
+		if k.reg != nil && k.reg.id == tag.id {
+			k.registrationFailed(c, m.Err)
+		}
+	}
+}
+
+// answered hands an answer to whoever waits for it: a caller, or the actor itself.
+func (k *core) answered(c actor.Context, env wire.Envelope) {
+	if w := k.pending[env.AnswerTo]; w != nil {
+		delete(k.pending, env.AnswerTo)
+		c.Send(w, &callAnswer{env: env})
+		return
+	}
+	if kind, ok := k.internal[env.AnswerTo]; ok {
+		delete(k.internal, env.AnswerTo)
+		k.internalAnswer(c, kind, env)
+		return
+	}
+	k.log.Debug("answer to no pending request", "component", k.def.name, "answer_to", env.AnswerTo, "from", env.Sender)
+}

@@ -1,0 +1,284 @@
+package component
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// Registration answers meant for other components are held, not given back at once, and
+// released every holdFor: given back at once they come straight back (RabbitMQ requeues at
+// the head) and a handful of stale answers would be all this registrant ever sees; held
+// for good, they would starve the others, as at_queue's registrants starve each other.
+const (
+	holdFor = 100 * time.Millisecond
+	// registrationPrefetch lets every message of the shared queue reach this registrant,
+	// its own answer included, however many stale answers wait before it.
+	registrationPrefetch = 1<<16 - 1
+)
+
+// registration is one registration exchange of spec §5.1, on the registry's session: it
+// consumes the shared recieve-<registry> queue, publishes the register request and takes
+// only its own answer. Unlike the Python package it gives every other delivery back within
+// holdFor, so that components registering together do not hold each other's answers
+// (spec quirk 5) and stale answers do not hide its own.
+type registration struct {
+	id   string       // the register request's message_id
+	sub  bridge.SubID // its consumer of recieve-<registry>; 0 until open
+	held []*bridge.Delivery
+	tick *time.Timer
+}
+
+// Tags of what the actor asks the bridge for.
+type (
+	registryQueueTag struct{ id string }
+	ownQueueTag      struct{}
+	registerTag      struct{ id string }
+	callTag          struct{ id string }
+)
+
+// holdTick releases the held deliveries of the registration with request id.
+type holdTick struct{ id string }
+
+// register starts a registration exchange (the first, or again when the registry has
+// forgotten the component).
+func (k *core) register(c actor.Context) {
+	if k.reg != nil {
+		return
+	}
+	k.reg = &registration{id: wire.NewID()}
+	c.Request(k.bridge, &bridge.Open{
+		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession),
+		Prefetch: registrationPrefetch, Tag: registryQueueTag{id: k.reg.id},
+	})
+}
+
+func (k *core) opened(c actor.Context, m *bridge.Opened) {
+	switch tag := m.Tag.(type) {
+	case registryQueueTag:
+		if k.reg == nil || k.reg.id != tag.id || k.phase == stopped {
+			if m.Sub != 0 {
+				c.Send(k.bridge, &bridge.Release{Sub: m.Sub})
+			}
+			return
+		}
+		if m.Err != nil {
+			k.registrationFailed(c, fmt.Errorf("consuming the registry's queue: %w", m.Err))
+			return
+		}
+		k.reg.sub = m.Sub
+		k.publishRegister(c)
+	case ownQueueTag:
+		if k.phase == stopped {
+			if m.Sub != 0 {
+				c.Send(k.bridge, &bridge.Release{Sub: m.Sub})
+			}
+			return
+		}
+		if m.Err != nil {
+			k.failStart(c, fmt.Errorf("consuming the queue of %s: %w", k.def.name, m.Err))
+			return
+		}
+		k.sub = m.Sub
+		k.phase = serving
+		k.log.Info("component registered", "component", k.def.name, "session", k.h.sid)
+		if k.startTimer != nil {
+			k.startTimer.Stop()
+		}
+		if k.startWaiter != nil {
+			c.Send(k.startWaiter, &startResult{})
+			k.startWaiter = nil
+		}
+		k.scheduleCheck(c)
+	}
+}
+
+// publishRegister publishes the register request with the component's description and
+// instance, and starts releasing what the shared queue hands over that is not its answer.
+func (k *core) publishRegister(c actor.Context) {
+	msg, err := json.Marshal(wire.Object{{Key: "type", Value: wire.TypeRegister}, {Key: "component", Value: k.def.describe()}})
+	if err == nil {
+		env := wire.Envelope{Sender: k.def.name, Reciever: wire.RegistryName, Message: msg, MessageID: k.reg.id}
+		var body []byte
+		if body, err = env.Marshal(); err == nil {
+			c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body,
+				Headers: wire.Headers{wire.InstanceHeader: k.instance}, Notify: c.Self(), ErrorsOnly: true, Tag: registerTag{id: k.reg.id}})
+			k.armHold(c)
+			return
+		}
+	}
+	k.registrationFailed(c, fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err))
+}
+
+func (k *core) armHold(c actor.Context) {
+	self, sys, id := c.Self(), c.ActorSystem(), k.reg.id
+	k.reg.tick = time.AfterFunc(holdFor, func() { sys.Root.Send(self, &holdTick{id: id}) })
+}
+
+// releaseHeld gives back what the registration holds, so that others can have it.
+func (k *core) releaseHeld(c actor.Context) {
+	if k.reg == nil {
+		return
+	}
+	for _, d := range k.reg.held {
+		c.Send(k.bridge, &bridge.Settle{D: d, Nack: true, Requeue: true})
+	}
+	k.reg.held = nil
+	k.armHold(c)
+}
+
+// registryDelivery takes a delivery of the shared registry queue: its own answer, or
+// something to hold for a moment.
+func (k *core) registryDelivery(c actor.Context, d *bridge.Delivery) {
+	env, err := wire.Decode(d.Body, k.def.maxBody)
+	switch {
+	case err != nil:
+		k.log.Warn("dropped an unreadable message on the registry queue", "err", err)
+		c.Send(k.bridge, &bridge.Settle{D: d})
+	case k.reg == nil || d.Sub() != k.reg.sub:
+		// A consumer being released still delivers: give it back.
+		c.Send(k.bridge, &bridge.Settle{D: d, Nack: true, Requeue: true})
+	case env.Reciever != k.def.name || env.AnswerTo != k.reg.id:
+		k.reg.held = append(k.reg.held, d)
+	default:
+		c.Send(k.bridge, &bridge.Settle{D: d})
+		_, goRegistry := d.Headers[wire.RegistryHeader]
+		k.registered(c, env, goRegistry)
+	}
+}
+
+// registered reads the registry's answer: the session to use, or why it refused.
+func (k *core) registered(c actor.Context, env wire.Envelope, goRegistry bool) {
+	k.endRegistration(c)
+	a, err := wire.DecodeAnswer(env.Message)
+	if err == nil && a.HasErrors {
+		err = fmt.Errorf("the registry refused: %s", wire.ErrorTexts(a.Errors))
+	}
+	var p struct {
+		SessionID string `json:"session_id"`
+	}
+	if err == nil && (json.Unmarshal(env.Message, &p) != nil || p.SessionID == "") {
+		err = fmt.Errorf("the answer has no session_id")
+	}
+	if err != nil {
+		k.registrationFailed(c, err)
+		return
+	}
+	k.goRegistry = goRegistry
+	switch {
+	case k.phase == registering:
+		k.h.sid = p.SessionID
+		c.Request(k.bridge, &bridge.Open{Session: p.SessionID, Queue: wire.RecieveQueue(p.SessionID), Prefetch: k.def.prefetch, Tag: ownQueueTag{}})
+	case p.SessionID != k.h.sid:
+		k.log.Error("the registry gave another session; keeping the old one", "component", k.def.name, "session", p.SessionID)
+		k.scheduleCheck(c)
+	default:
+		k.log.Info("registered again", "component", k.def.name, "session", p.SessionID)
+		k.scheduleCheck(c)
+	}
+}
+
+// endRegistration releases the shared queue and what it held.
+func (k *core) endRegistration(c actor.Context) {
+	r := k.reg
+	k.reg = nil
+	if r.tick != nil {
+		r.tick.Stop()
+	}
+	for _, d := range r.held {
+		c.Send(k.bridge, &bridge.Settle{D: d, Nack: true, Requeue: true})
+	}
+	if r.sub != 0 {
+		c.Send(k.bridge, &bridge.Release{Sub: r.sub})
+	}
+}
+
+// registrationFailed ends a registration that cannot succeed: the first fails Start, a
+// later one is tried again at the next check.
+func (k *core) registrationFailed(c actor.Context, err error) {
+	if k.reg != nil {
+		k.endRegistration(c)
+	}
+	if k.phase == registering {
+		k.failStart(c, err)
+		return
+	}
+	k.log.Error("registering again failed", "component", k.def.name, "err", err)
+	k.scheduleCheck(c)
+}
+
+// failStart ends Start with err; the actor stops.
+func (k *core) failStart(c actor.Context, err error) {
+	if k.phase != registering {
+		return
+	}
+	if k.startWaiter != nil {
+		c.Send(k.startWaiter, &startResult{err: err})
+		k.startWaiter = nil
+	}
+	c.Stop(c.Self())
+}
+
+// scheduleCheck arranges the next check that the registry still knows the component.
+func (k *core) scheduleCheck(c actor.Context) {
+	every := k.def.registryCheck
+	if every <= 0 || k.phase != serving {
+		return
+	}
+	if k.checkTmr != nil {
+		k.checkTmr.Stop()
+	}
+	self, sys := c.Self(), c.ActorSystem()
+	k.checkTmr = time.AfterFunc(every, func() { sys.Root.Send(self, &checkDue{}) })
+}
+
+// checkRegistry asks the registry whether it still knows this component; when it does
+// not (a registry restarted without its state), or does not answer within the check's
+// interval (a registry that lost its directory does not consume this component's queue),
+// the component registers again, on the same session.
+func (k *core) checkRegistry(c actor.Context) {
+	if k.phase != serving || k.reg != nil {
+		return
+	}
+	msg, err := wire.Compact(wire.Object{{Key: "type", Value: wire.TypeCheckRegistered}, {Key: "component", Value: k.def.name}})
+	if err != nil {
+		return
+	}
+	env := wire.Envelope{Sender: k.def.name, Reciever: wire.RegistryName, MessageID: wire.NewID(), Message: msg}
+	body, err := env.Marshal()
+	if err != nil {
+		return
+	}
+	k.internal[env.MessageID] = checkRegistration
+	c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: body})
+	self, sys, id := c.Self(), c.ActorSystem(), env.MessageID
+	k.checkTmr = time.AfterFunc(k.def.registryCheck, func() { sys.Root.Send(self, &checkTimeout{id: id}) })
+}
+
+// internalAnswer takes the answer to a request the actor made for itself.
+func (k *core) internalAnswer(c actor.Context, kind internalKind, env wire.Envelope) {
+	switch kind {
+	case checkRegistration:
+		if k.checkTmr != nil {
+			k.checkTmr.Stop()
+		}
+		a, err := wire.DecodeAnswer(env.Message)
+		var ok bool
+		if err == nil {
+			_ = json.Unmarshal(a.Result, &ok)
+		}
+		if ok {
+			k.scheduleCheck(c)
+			return
+		}
+		k.log.Warn("the registry does not know this component; registering again", "component", k.def.name)
+		k.register(c)
+	case unregistering:
+		k.leaveID = ""
+		k.finishLeaving(c)
+	}
+}
