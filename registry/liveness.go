@@ -39,7 +39,16 @@ func (r *registryActor) probeAll(c actor.Context) {
 			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
 		}
 	}
+	for sid, l := range r.st.lingering {
+		if !l.probing && !l.draining {
+			l.probing = true
+			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(sid), Tag: lingerTag{sid: sid}})
+		}
+	}
 }
+
+// lingerTag tags the probes and drains of a component that left.
+type lingerTag struct{ sid string }
 
 func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 	st := r.st
@@ -74,6 +83,16 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 		if m.Err == nil {
 			st.registrants = m.Consumers
 		}
+	case lingerTag:
+		l := st.lingering[tag.sid]
+		if l == nil {
+			return
+		}
+		l.probing = false
+		if m.Err == nil && m.Consumers == 0 && st.bySid[tag.sid] == nil {
+			l.draining = true
+			c.Request(st.bridge, &bridge.Drain{Queue: wire.RecieveQueue(tag.sid), Max: drainBatch, Tag: tag})
+		}
 	case *regProbe:
 		r.probedOwner(c, tag, m)
 	}
@@ -105,6 +124,10 @@ func (r *registryActor) drain(c actor.Context, e *entry) {
 // error, on its sender's queue; answers addressed to the dead component are dropped.
 func (r *registryActor) drained(c actor.Context, m *bridge.Drained) {
 	st := r.st
+	if tag, ok := m.Tag.(lingerTag); ok {
+		r.drainedLeft(c, tag.sid, m)
+		return
+	}
 	sid, _ := m.Tag.(string)
 	e := st.bySid[sid]
 	if e != nil {
@@ -129,7 +152,7 @@ func (r *registryActor) drained(c actor.Context, m *bridge.Drained) {
 		if e != nil {
 			msg = notAlive(e, now)
 		} else {
-			msg = wire.ErrorsMessage("Component " + wire.PyString(env.Reciever) + " is registered but not alive")
+			msg = wire.ErrorsMessage(wire.NotAliveFor(env.Reciever, 0))
 		}
 		r.answer(c, wire.RecieveQueue(from.sid), wire.RegistryName, env.Sender, env.MessageID, msg, nil, nil)
 	}
@@ -138,5 +161,43 @@ func (r *registryActor) drained(c actor.Context, m *bridge.Drained) {
 	}
 	if e != nil && len(m.Msgs) == drainBatch && e.dead(now, &st.cfg) {
 		r.drain(c, e)
+	}
+}
+
+// drainedLeft answers every request taken from the queue of a component that left with a
+// ComponentStoppedException, on its sender's queue: the component will not serve them.
+func (r *registryActor) drainedLeft(c actor.Context, sid string, m *bridge.Drained) {
+	st := r.st
+	l := st.lingering[sid]
+	name := ""
+	if l != nil {
+		l.draining = false
+		name = l.name
+	}
+	if m.Err != nil && !errors.Is(m.Err, bridge.ErrUnsupported) {
+		st.cfg.log.Warn("cannot take the requests left for a component that left", "queue", m.Queue, "err", m.Err)
+	}
+	for _, msg := range m.Msgs {
+		env, err := wire.Decode(msg.Body, st.cfg.maxBody)
+		if err != nil || env.IsAnswer() {
+			continue
+		}
+		from := st.byName[env.Sender]
+		if from == nil {
+			continue
+		}
+		if name == "" {
+			name = env.Reciever
+		}
+		r.answer(c, wire.RecieveQueue(from.sid), wire.RegistryName, env.Sender, env.MessageID,
+			wire.ErrorsMessage(wire.Exception(wire.Stopped(name, env.MessageID, env.Sender), wire.ComponentStoppedException,
+				sid, name, env.MessageID, env.Message)), nil, nil)
+	}
+	if len(m.Msgs) > 0 {
+		st.cfg.log.Warn("answered the requests left for a component that stopped", "component", name, "requests", len(m.Msgs))
+	}
+	if l != nil && len(m.Msgs) == drainBatch {
+		l.draining = true
+		c.Request(st.bridge, &bridge.Drain{Queue: m.Queue, Max: drainBatch, Tag: lingerTag{sid: sid}})
 	}
 }

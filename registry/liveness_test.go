@@ -18,7 +18,7 @@ import (
 // reported not alive, and calls to it fail at once instead of waiting for their deadline.
 func TestDeadComponentFailsFast(t *testing.T) {
 	emb := bridge.NewEmbedded()
-	sys, err := actors.New(actors.WithTransport(emb))
+	sys, err := actors.New(actors.WithBroker(emb))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDeadComponentFailsFast(t *testing.T) {
 // and registration time; a component that stops consuming is reported not alive.
 func TestDirectory(t *testing.T) {
 	emb := bridge.NewEmbedded()
-	sys, err := actors.New(actors.WithTransport(emb))
+	sys, err := actors.New(actors.WithBroker(emb))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,6 @@ type readyWaiter struct {
 	active bool // an AwaitActive: a standby answer does not do
 }
 
-// ownLost tells that the transport lost the registry's own queue to another consumer.
-type ownLost struct{ err error }
-
 // retryOwn asks to try the own queue again (standby).
 type retryOwn struct{}
 
@@ -48,14 +45,11 @@ const lostRetry = time.Second
 func (r *registryActor) openOwn(c actor.Context) {
 	st := r.st
 	st.opening = true
-	self, sys := c.Self(), c.ActorSystem()
 	c.Request(st.bridge, &bridge.Open{
 		Session:   wire.RegistrySession,
 		Queue:     wire.SendQueue(wire.RegistrySession),
 		Prefetch:  st.cfg.prefetch,
 		Exclusive: true,
-		Deliver:   func(d *bridge.Delivery) { sys.Root.Send(self, d) },
-		Lost:      func(err error) { sys.Root.Send(self, &ownLost{err: err}) },
 	})
 }
 

@@ -32,6 +32,11 @@ const (
 	copyTTL = 5 * time.Second
 )
 
+// goRegistry marks the registration answers of this registry, so that a Go component
+// knows its Go extensions (unregister, directory) will be answered; Python components
+// read no header of an answer.
+var goRegistry = wire.Headers{wire.RegistryHeader: "go"}
+
 // pendingAnswer is a registration answer not known to have reached its component.
 type pendingAnswer struct {
 	body  []byte
@@ -102,7 +107,7 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 	reply := wire.RecieveQueue(wire.RegistrySession)
 	if e != nil && e.sid != sid {
 		st.cfg.log.Info("component moves to a new session", "component", desc.Name, "from", e.sid, "to", sid)
-		if e.sub != nil {
+		if e.sub != 0 {
 			c.Send(st.bridge, &bridge.Release{Sub: e.sub})
 		}
 		r.remove(e)
@@ -149,11 +154,11 @@ func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope
 	body, err := answerBody(wire.RegistryName, e.name, req.MessageID, wire.Object{{Key: "session_id", Value: e.sid}})
 	if err != nil {
 		st.cfg.log.Error("cannot encode an answer", "err", err)
-		_ = d.Ack()
+		c.Send(st.bridge, &bridge.Settle{D: d})
 		return
 	}
 	c.Send(st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(wire.RegistrySession), Body: body,
-		Done: settle(d, st.cfg.log), Expiration: registerAnswerTTL})
+		Headers: goRegistry, Settle: d, Expiration: registerAnswerTTL})
 	if st.noProbe {
 		return
 	}
@@ -212,7 +217,7 @@ func (r *registryActor) republish(c actor.Context, e *entry, now time.Time) {
 		"component", e.name, "copies", copies)
 	for range copies {
 		c.Send(r.st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(wire.RegistrySession), Body: a.body,
-			Expiration: min(copyTTL, a.until.Sub(now))})
+			Headers: goRegistry, Expiration: min(copyTTL, a.until.Sub(now))})
 	}
 }
 

@@ -6,20 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
-	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
 
-// InstanceHeader is the AMQP header in which a Go component names the process instance
-// that registers (a header, so that the register body stays what Python sends). A
-// registration of a name whose current owner is alive is refused unless it comes from
-// the same instance.
-const InstanceHeader = "atq_instance"
+// InstanceHeader is wire.InstanceHeader: a registration of a name whose current owner is
+// alive is refused unless it comes from the same instance.
+const InstanceHeader = wire.InstanceHeader
 
 // Option configures the registry.
 type Option func(*config)
@@ -88,7 +84,7 @@ type entry struct {
 	name  string
 	sid   string
 	desc  json.RawMessage
-	sub   bridge.Subscription
+	sub   bridge.SubID // 0 until its send queue is consumed
 	ready bool
 	// waiting registrations, answered when the session's consumer is attached
 	waiting []regAnswer
@@ -132,7 +128,7 @@ type state struct {
 	bySid  map[string]*entry
 	order  []string
 
-	own      bridge.Subscription
+	own      bridge.SubID
 	opening  bool  // the own queue's Open is on its way
 	active   bool  // consuming the own queue: this registry serves the virtual host
 	standing bool  // another registry holds the own queue; trying again (standby)
@@ -152,9 +148,14 @@ type state struct {
 }
 
 // linger is the consumer of an unregistered component's send queue, kept for lingerFor.
+// Meanwhile the registry answers the requests left in the component's recieve queue once
+// nothing consumes it any more (the component has released it).
 type linger struct {
-	sub   bridge.Subscription
-	timer *time.Timer
+	name     string
+	sub      bridge.SubID
+	probing  bool
+	draining bool
+	timer    *time.Timer
 }
 
 // lingerEnd releases a lingering consumer once its time is up.
@@ -195,8 +196,6 @@ func (r *registryActor) Receive(c actor.Context) {
 			r.openOwn(c)
 		}
 		r.schedule(c)
-	case *supervision.InjectedFailure:
-		panic(m)
 	case *tick:
 		r.probeAll(c)
 		r.schedule(c)
@@ -212,19 +211,23 @@ func (r *registryActor) Receive(c actor.Context) {
 	case *bridge.Drained:
 		r.drained(c, m)
 	case *bridge.Opened:
-		if sid, _ := strings.CutPrefix(m.Queue, "send-"); sid == wire.RegistrySession {
+		if sid, _, _ := wire.ParseQueue(m.Queue); sid == wire.RegistrySession {
 			r.openedOwn(c, m)
 		} else {
 			r.opened(c, sid, m)
 		}
-	case *ownLost:
-		r.lostOwn(c, m.err)
-	case *subLost:
-		r.lostSub(c, m)
+	case *bridge.Lost:
+		if sid, _, _ := wire.ParseQueue(m.Queue); sid == wire.RegistrySession {
+			r.lostOwn(c, m.Err)
+		} else {
+			r.lostSub(c, sid, m.Err)
+		}
+	case *bridge.Published:
+		if u, ok := m.Tag.(*unroutable); ok && errors.Is(m.Err, bridge.ErrNoQueue) {
+			r.unroutable(c, u)
+		}
 	case *bridge.Delivery:
 		r.handle(c, m)
-	case *unroutable:
-		r.unroutable(c, m)
 	case *lingerEnd:
 		if st.lingering[m.sid] == m.l {
 			delete(st.lingering, m.sid)
@@ -248,9 +251,9 @@ func (r *registryActor) Receive(c actor.Context) {
 func (r *registryActor) releaseAll(c actor.Context) {
 	st := r.st
 	for _, e := range st.byName {
-		if e.sub != nil {
+		if e.sub != 0 {
 			c.Send(st.bridge, &bridge.Release{Sub: e.sub})
-			e.sub, e.ready = nil, false
+			e.sub, e.ready = 0, false
 		}
 	}
 	for sid, l := range st.lingering {
@@ -258,42 +261,32 @@ func (r *registryActor) releaseAll(c actor.Context) {
 		c.Send(st.bridge, &bridge.Release{Sub: l.sub})
 		delete(st.lingering, sid)
 	}
-	if st.own != nil {
+	if st.own != 0 {
 		c.Send(st.bridge, &bridge.Release{Sub: st.own})
-		st.own = nil
+		st.own = 0
 	}
 }
 
 // keepRouting lets the consumer of e's send queue run for lingerFor after e left.
 func (r *registryActor) keepRouting(c actor.Context, e *entry) {
-	if e.sub == nil {
+	if e.sub == 0 {
 		return
 	}
 	self, sys := c.Self(), c.ActorSystem()
-	l := &linger{sub: e.sub}
+	l := &linger{name: e.name, sub: e.sub}
 	l.timer = time.AfterFunc(lingerFor, func() { sys.Root.Send(self, &lingerEnd{sid: e.sid, l: l}) })
 	r.st.lingering[e.sid] = l
-	e.sub = nil
-}
-
-// subLost tells that the transport lost a component's send queue to another consumer.
-type subLost struct {
-	sid string
-	err error
+	e.sub = 0
 }
 
 // open consumes a component's send queue as its only consumer, so that no second
 // registry (or python -m at_queue broker) splits its traffic.
 func (r *registryActor) open(c actor.Context, sid string) {
-	self := c.Self()
-	sys := c.ActorSystem()
 	c.Request(r.st.bridge, &bridge.Open{
 		Session:   sid,
 		Queue:     wire.SendQueue(sid),
 		Prefetch:  r.st.cfg.prefetch,
 		Exclusive: true,
-		Deliver:   func(d *bridge.Delivery) { sys.Root.Send(self, d) },
-		Lost:      func(err error) { sys.Root.Send(self, &subLost{sid: sid, err: err}) },
 	})
 }
 
@@ -303,7 +296,7 @@ func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 	if e == nil || e.ready || !st.active {
 		// The name moved elsewhere meanwhile, a second open raced, or the registry no
 		// longer serves: keep no consumer it does not need.
-		if m.Sub != nil {
+		if m.Sub != 0 {
 			c.Send(st.bridge, &bridge.Release{Sub: m.Sub})
 		}
 		return
@@ -324,26 +317,26 @@ func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 	e.waiting = nil
 }
 
-func (r *registryActor) lostSub(c actor.Context, m *subLost) {
+func (r *registryActor) lostSub(c actor.Context, sid string, err error) {
 	st := r.st
-	e := st.bySid[m.sid]
+	e := st.bySid[sid]
 	if e == nil || !st.active {
 		return
 	}
 	st.cfg.log.Error("another consumer took a component's send queue; its messages are no longer routed here",
-		"component", e.name, "err", m.err)
-	e.sub, e.ready = nil, false
+		"component", e.name, "err", err)
+	e.sub, e.ready = 0, false
 }
 
 func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 	st := r.st
 	env, err := wire.Decode(d.Body, st.cfg.maxBody)
-	sid := strings.TrimPrefix(d.Queue, "send-")
+	sid, _, _ := wire.ParseQueue(d.Queue)
 	replyQueue := wire.RecieveQueue(sid)
 	if err != nil {
 		if env.Sender == "" || env.MessageID == "" {
 			st.cfg.log.Warn("dropped a message with no identifiable sender", "queue", d.Queue, "err", err)
-			_ = d.Ack()
+			c.Send(st.bridge, &bridge.Settle{D: d})
 			return
 		}
 		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID,
@@ -364,7 +357,7 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 	target := st.byName[env.Reciever]
 	if target == nil {
 		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(fmt.Sprintf("Component %s is not registered yet", wire.PyString(env.Reciever))), nil, d)
+			wire.ErrorsMessage(wire.NotRegisteredYet(env.Reciever)), nil, d)
 		return
 	}
 	if now := time.Now(); !env.IsAnswer() && target.dead(now, &st.cfg) {
@@ -372,30 +365,22 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 		return
 	}
 	queue := wire.RecieveQueue(target.sid)
-	done := settle(d, st.cfg.log)
+	p := &bridge.Publish{Queue: queue, Body: d.Body, Headers: d.Headers, Settle: d}
 	if !env.IsAnswer() {
-		self, root, settled := c.Self(), c.ActorSystem().Root, done
-		done = func(err error) {
-			if errors.Is(err, bridge.ErrNoQueue) { // answered by the actor, which settles d
-				root.Send(self, &unroutable{d: d, reply: replyQueue, env: env, queue: queue})
-				return
-			}
-			settled(err)
-		}
+		// A request routed to a queue that no longer exists is answered by the registry.
+		p.Notify, p.ErrorsOnly, p.Tag = c.Self(), true, &unroutable{reply: replyQueue, env: env, queue: queue}
 	}
-	c.Send(st.bridge, &bridge.Publish{Queue: queue, Body: d.Body, Headers: d.Headers, Done: done})
+	c.Send(st.bridge, p)
 }
 
 // notAlive is the answer to a request for a component found dead.
 func notAlive(e *entry, now time.Time) wire.Object {
-	return wire.ErrorsMessage(fmt.Sprintf("Component %s is registered but not alive: nothing has consumed its queue for %s",
-		wire.PyString(e.name), now.Sub(e.lastAlive).Round(time.Second)))
+	return wire.ErrorsMessage(wire.NotAliveFor(e.name, now.Sub(e.lastAlive)))
 }
 
 // unroutable is a request the registry routed to a queue that does not exist (deleted
 // behind the registry's back, its component gone): the sender is told at once.
 type unroutable struct {
-	d            *bridge.Delivery
 	reply, queue string
 	env          wire.Envelope
 }
@@ -403,8 +388,7 @@ type unroutable struct {
 func (r *registryActor) unroutable(c actor.Context, m *unroutable) {
 	r.st.cfg.log.Warn("routed a request to a queue that does not exist", "component", m.env.Reciever, "queue", m.queue, "sender", m.env.Sender)
 	r.answer(c, m.reply, wire.RegistryName, m.env.Sender, m.env.MessageID,
-		wire.ErrorsMessage(fmt.Sprintf("Component %s is registered but not alive: its queue %s does not exist",
-			wire.PyString(m.env.Reciever), m.queue)), nil, m.d)
+		wire.ErrorsMessage(wire.NotAliveNoQueue(m.env.Reciever, m.queue)), nil, nil)
 }
 
 // handleOwn serves the registry's own queue: inspect and inspect_all (and, as a Go
@@ -476,17 +460,17 @@ func (r *registryActor) remove(e *entry) {
 	}
 }
 
-// answer publishes an answer envelope and settles d once the transport has it.
+// answer publishes an answer envelope; the bridge settles d once the transport has it.
 func (r *registryActor) answer(c actor.Context, queue, sender, reciever, answerTo string, msg any, h wire.Headers, d *bridge.Delivery) {
 	body, err := answerBody(sender, reciever, answerTo, msg)
 	if err != nil {
 		r.st.cfg.log.Error("cannot encode an answer", "err", err)
 		if d != nil {
-			_ = d.Ack()
+			c.Send(r.st.bridge, &bridge.Settle{D: d})
 		}
 		return
 	}
-	c.Send(r.st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: h, Done: settle(d, r.st.cfg.log)})
+	c.Send(r.st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: h, Settle: d})
 }
 
 // answerBody is the envelope of an answer, with a fresh message id.
@@ -497,23 +481,4 @@ func answerBody(sender, reciever, answerTo string, msg any) ([]byte, error) {
 	}
 	env := wire.Envelope{Sender: sender, Reciever: reciever, Message: payload, MessageID: wire.NewID(), AnswerTo: answerTo}
 	return env.Marshal()
-}
-
-// settle acknowledges d when what it caused was accepted; a publish that failed for want
-// of a connection requeues d so that it is handled again.
-func settle(d *bridge.Delivery, log *slog.Logger) func(error) {
-	if d == nil {
-		return nil
-	}
-	return func(err error) {
-		switch {
-		case err == nil:
-			_ = d.Ack()
-		case errors.Is(err, bridge.ErrConnectionLost):
-			_ = d.Nack(true)
-		default:
-			log.Warn("publish failed; message dropped", "queue", d.Queue, "err", err)
-			_ = d.Ack()
-		}
-	}
 }

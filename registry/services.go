@@ -32,7 +32,7 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		case !hasName:
 			msg = wire.ErrorsMessage(`Field "component" (str) is required`)
 		case e == nil:
-			msg = wire.ErrorsMessage(fmt.Sprintf("Component %s is not registered", wire.PyString(name)))
+			msg = wire.ErrorsMessage(wire.NotRegistered(name))
 		default:
 			msg = r.inspection(e)
 		}
@@ -48,10 +48,10 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		// Only the registration it belongs to is removed: an unregister that waited in the
 		// queue while no registry ran must not remove a later registration of the name.
 		inst, _ := d.Headers[InstanceHeader].(string)
-		// Settled before the consumer is released: releasing requeues what is unacked,
-		// and this request must not come back to unregister a later registration.
-		_ = d.Ack()
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil && inst == e.instance}}, nil, nil)
+		// Settled with the answer, before the consumer is released: the bridge cancels a
+		// consumer only after what it owes for it is settled, and this request must not
+		// come back to unregister a later registration.
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil && inst == e.instance}}, nil, d)
 		if e != nil && inst == e.instance && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
 			st.cfg.log.Info("unregistered", "component", e.name)
 			r.keepRouting(c, e)
