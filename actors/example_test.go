@@ -21,7 +21,7 @@ func Example() {
 	}
 
 	ctx := context.Background()
-	sys, _ := actors.New() // embedded transport; actors.WithTransport(amqp) for RabbitMQ
+	sys, _ := actors.New() // in-process broker; actors.WithBroker(amqpbridge.NewBroker(url)) for RabbitMQ
 	defer sys.Shutdown(ctx)
 	sys.StartRegistry(ctx)
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -24,14 +23,18 @@ var ErrShutdown = errors.New("actor system shut down")
 type Option func(*config)
 
 type config struct {
-	transport bridge.Transport
-	log       *slog.Logger
-	policy    supervision.Policy
+	broker     bridge.Broker
+	ownBroker  bool // made by New: closed at Shutdown
+	log        *slog.Logger
+	policy     supervision.Policy
+	middleware []actor.ReceiverMiddleware
+	connect    time.Duration
 }
 
-// WithTransport sets the transport (default: a new bridge.Embedded). The System closes it
-// at Shutdown.
-func WithTransport(t bridge.Transport) Option { return func(c *config) { c.transport = t } }
+// WithBroker sets what the bridge connects to: RabbitMQ (bridge/amqp.NewBroker) or an
+// in-process broker (bridge.NewEmbedded, which several systems may share). Default: a
+// new in-process broker of the System's own.
+func WithBroker(b bridge.Broker) Option { return func(c *config) { c.broker = b } }
 
 // WithLogger sets the logger for the runtime, the registry and components (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
@@ -39,52 +42,119 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 // WithInfraPolicy sets the supervision policy of the bridge and registry actors.
 func WithInfraPolicy(p supervision.Policy) Option { return func(c *config) { c.policy = p } }
 
-// System is one process's actor runtime.
-type System struct {
-	cfg       config
-	sys       *actor.ActorSystem
-	infra     *supervision.Tree
-	bridgePID *actor.PID
-	pool      *pool
+// WithReceiverMiddleware wraps the Receive of every actor the System runs (the bridge,
+// the registry, components): tracing, metrics, or failure injection in tests.
+func WithReceiverMiddleware(mw ...actor.ReceiverMiddleware) Option {
+	return func(c *config) { c.middleware = append(c.middleware, mw...) }
+}
 
-	mu         sync.Mutex
-	registry   *actor.PID
-	components []*component.Handle
-	down       bool
+// WithConnectTimeout bounds the bridge's first connection in New (default 10s).
+func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connect = d } }
+
+// System is one process's actor runtime. Its actors form one supervision tree:
+//
+//	atq                 the root: restarts a branch that fails (one-for-one)
+//	├── infra           the bridge and the registry (WithInfraPolicy)
+//	│   ├── bridge
+//	│   └── registry
+//	└── components      one-for-one; each component under the policy it was defined with
+//	    ├── <component>
+//	    └── <group>     all-for-one: its components restart together (SpawnGroup)
+type System struct {
+	cfg        config
+	sys        *actor.ActorSystem
+	root       *supervision.Tree
+	infra      *supervision.Tree
+	components *supervision.Tree
+	bridgePID  *actor.PID
+	pool       *pool
+
+	mu       sync.Mutex
+	registry *actor.PID
+	down     bool
 
 	once    sync.Once
 	downErr error
 }
 
-// New starts an actor system with a supervised bridge actor over the transport.
+// New starts an actor system and its bridge, and waits until the bridge has connected to
+// its broker (within WithConnectTimeout): an unreachable broker fails New.
 func New(opts ...Option) (*System, error) {
-	cfg := config{log: slog.New(slog.NewTextHandler(io.Discard, nil)), policy: supervision.DefaultPolicy()}
+	cfg := config{log: slog.New(slog.NewTextHandler(io.Discard, nil)), policy: supervision.DefaultPolicy(), connect: 10 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.transport == nil {
-		cfg.transport = bridge.NewEmbedded()
+	if cfg.broker == nil {
+		cfg.broker, cfg.ownBroker = bridge.NewEmbedded(), true
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := &System{cfg: cfg, pool: newPool(300, time.Second), sys: actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }),
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)}
-	var err error
-	s.infra, err = supervision.NewTree(s.sys.Root, "atq-infra", cfg.policy, func(ev supervision.Event) {
-		cfg.log.Warn("infrastructure actor failed", "actor", ev.Child.Id, "reason", ev.Reason, "directive", ev.Directive.String())
-	})
-	if err != nil {
-		s.sys.Shutdown()
-		return nil, err
+	ctx := context.Background()
+	err := s.build(ctx)
+	if err == nil {
+		err = s.connected(cfg.connect)
 	}
-	s.bridgePID, err = s.infra.Spawn(context.Background(), "bridge", bridge.Props(cfg.transport).Configure(actor.WithDispatcher(s.pool)))
 	if err != nil {
-		_ = s.infra.Stop(context.Background())
-		s.sys.Shutdown()
+		s.stopAll(ctx)
 		return nil, err
 	}
 	return s, nil
+}
+
+// build spawns the tree and the bridge.
+func (s *System) build(ctx context.Context) error {
+	var err error
+	s.root, err = supervision.NewTree(s.sys.Root, "atq", supervision.DefaultPolicy(), s.notify("branch"))
+	if err != nil {
+		return err
+	}
+	if s.infra, err = s.root.NewTree(ctx, "infra", s.cfg.policy, s.notify("infrastructure actor")); err != nil {
+		return err
+	}
+	if s.components, err = s.root.NewTree(ctx, "components", supervision.DefaultPolicy(), s.notifyComponent); err != nil {
+		return err
+	}
+	s.bridgePID, err = s.infra.Spawn(ctx, "bridge", s.props(bridge.Props(s.cfg.broker, bridge.WithLogger(s.cfg.log))))
+	return err
+}
+
+// props configures props with the System's dispatcher and middleware.
+func (s *System) props(p *actor.Props) *actor.Props {
+	p = p.Configure(actor.WithDispatcher(s.pool))
+	if len(s.cfg.middleware) > 0 {
+		p = p.Configure(actor.WithReceiverMiddleware(s.cfg.middleware...))
+	}
+	return p
+}
+
+func (s *System) notify(what string) func(supervision.Event) {
+	return func(ev supervision.Event) {
+		s.cfg.log.Warn(what+" failed", "actor", ev.Child.Id, "reason", ev.Reason, "directive", ev.Directive.String(), "restarts", ev.Restarts)
+	}
+}
+
+func (s *System) notifyComponent(ev supervision.Event) {
+	switch ev.Directive {
+	case supervision.Restart:
+		s.cfg.log.Warn("component restarts", "actor", ev.Child.Id, "reason", ev.Reason, "restarts", ev.Restarts, "delay", ev.Delay)
+	case supervision.Stop:
+		s.cfg.log.Error("component failed too often and stops", "actor", ev.Child.Id, "reason", ev.Reason, "restarts", ev.Restarts)
+	}
+}
+
+// connected waits for the bridge's first connection.
+func (s *System) connected(timeout time.Duration) error {
+	res, err := s.sys.Root.RequestFuture(s.bridgePID, &bridge.Connected{}, timeout).Result()
+	if err != nil {
+		return fmt.Errorf("the bridge did not connect within %v: %w", timeout, err)
+	}
+	if l, ok := res.(*bridge.Link); ok && l.Err != nil {
+		return l.Err
+	}
+	return nil
 }
 
 // Root is the actor system's root context.
@@ -93,12 +163,17 @@ func (s *System) Root() *actor.RootContext { return s.sys.Root }
 // Bridge is the bridge actor's address.
 func (s *System) Bridge() *actor.PID { return s.bridgePID }
 
-// Transport is the transport the bridge carries messages over.
-func (s *System) Transport() bridge.Transport { return s.cfg.transport }
+// Broker is what the bridge connects to.
+func (s *System) Broker() bridge.Broker { return s.cfg.broker }
 
-// Runtime is what component.Start needs.
+// Runtime is what component.Start needs to start a component under the components branch.
 func (s *System) Runtime() component.Runtime {
-	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Log: s.cfg.log, Dispatcher: s.pool}
+	return s.runtime(s.components)
+}
+
+func (s *System) runtime(parent *supervision.Tree) component.Runtime {
+	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Parent: parent, Log: s.cfg.log,
+		Dispatcher: s.pool, Middleware: s.cfg.middleware}
 }
 
 // StartRegistry spawns the supervised registry actor and waits until it serves its
@@ -118,7 +193,7 @@ func (s *System) StartRegistry(ctx context.Context, opts ...registry.Option) (*a
 	}
 	s.mu.Unlock()
 	opts = append([]registry.Option{registry.WithLogger(s.cfg.log)}, opts...)
-	pid, err := s.infra.Spawn(ctx, "registry", registry.Props(s.bridgePID, opts...).Configure(actor.WithDispatcher(s.pool)))
+	pid, err := s.infra.Spawn(ctx, "registry", s.props(registry.Props(s.bridgePID, opts...)))
 	if err != nil {
 		return nil, err
 	}
@@ -186,52 +261,91 @@ func (s *System) StopRegistry(ctx context.Context) error {
 	return s.infra.StopChild(ctx, pid)
 }
 
-// Spawn registers and starts a component; it is stopped at Shutdown.
+// Spawn registers and starts a component under the components branch, with the policy
+// it was defined with; it is stopped at Shutdown.
 func (s *System) Spawn(ctx context.Context, def *component.Component) (*component.Handle, error) {
-	s.mu.Lock()
-	if s.down {
-		s.mu.Unlock()
+	if s.isDown() {
 		return nil, ErrShutdown
 	}
-	s.mu.Unlock()
-	h, err := component.Start(ctx, s.Runtime(), def)
+	h, err := component.Start(ctx, s.runtime(s.components), def)
+	if errors.Is(err, supervision.ErrStopped) {
+		return nil, ErrShutdown
+	}
+	return h, err
+}
+
+// Group is a set of components that restart together: when one fails, its supervisor
+// (all-for-one) restarts all of them, and past its restart intensity stops all of them.
+type Group struct {
+	s    *System
+	tree *supervision.Tree
+}
+
+// NewGroup makes an all-for-one group under the components branch, governed by p (whose
+// AllForOne is set).
+func (s *System) NewGroup(ctx context.Context, name string, p supervision.Policy) (*Group, error) {
+	if s.isDown() {
+		return nil, ErrShutdown
+	}
+	p.AllForOne = true
+	t, err := s.components.NewTree(ctx, name, p, s.notifyComponent)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		_ = h.Stop(context.Background())
-		return nil, ErrShutdown
-	}
-	s.components = append(s.components, h)
-	return h, nil
+	return &Group{s: s, tree: t}, nil
 }
 
-// Shutdown stops every component (latest first), then the registry and the bridge, closes
-// the transport and finally the actor system. It waits for each step within ctx, is
-// idempotent, and later calls return the first call's result.
+// Spawn registers and starts a component in the group; the group's policy governs it.
+func (g *Group) Spawn(ctx context.Context, def *component.Component) (*component.Handle, error) {
+	if g.s.isDown() {
+		return nil, ErrShutdown
+	}
+	return component.Start(ctx, g.s.runtime(g.tree), def)
+}
+
+func (s *System) isDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
+}
+
+// Shutdown stops every component (latest first, each leaving the registry), then the
+// registry and the bridge (which closes its connection), and finally the actor system. It
+// waits for each step within ctx, is idempotent, and later calls return the first call's
+// result.
 func (s *System) Shutdown(ctx context.Context) error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.down = true
-		comps := slices.Clone(s.components)
 		s.mu.Unlock()
-		var errs []error
-		for i := len(comps) - 1; i >= 0; i-- {
-			if err := comps[i].Stop(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("stopping %s: %w", comps[i].Name(), err))
-			}
+		s.downErr = s.stopAll(ctx)
+	})
+	return s.downErr
+}
+
+func (s *System) stopAll(ctx context.Context) error {
+	var errs []error
+	if s.components != nil {
+		if err := s.components.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the components: %w", err))
 		}
+	}
+	if s.infra != nil {
 		if err := s.infra.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the registry and bridge: %w", err))
 		}
-		if err := s.cfg.transport.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing the transport: %w", err))
+	}
+	if s.root != nil {
+		if err := s.root.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the supervision tree: %w", err))
 		}
-		s.sys.Shutdown()
-		s.pool.close()
-		s.downErr = errors.Join(errs...)
-	})
-	return s.downErr
+	}
+	if c, ok := s.cfg.broker.(io.Closer); ok && s.cfg.ownBroker {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the broker: %w", err))
+		}
+	}
+	s.sys.Shutdown()
+	s.pool.close()
+	return errors.Join(errs...)
 }

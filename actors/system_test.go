@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/at-technology/atqueue/supervision"
 	"testing"
 	"time"
 
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
+	"github.com/at-technology/atqueue/internal/testkit/inject"
 )
 
 func TestShutdownIsOrderedAndIdempotent(t *testing.T) {
@@ -49,7 +49,7 @@ func TestShutdownIsOrderedAndIdempotent(t *testing.T) {
 // The registry and the bridge are restarted by their supervisor after an injected failure
 // and carry on: calls before and after succeed, and the directory is kept.
 func TestInfrastructureRestartsAfterFailure(t *testing.T) {
-	sys, err := actors.New()
+	sys, err := actors.New(actors.WithReceiverMiddleware(inject.Middleware))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestInfrastructureRestartsAfterFailure(t *testing.T) {
 	}
 	call("before")
 	for name, pid := range map[string]*actor.PID{"registry": reg, "bridge": sys.Bridge()} {
-		sys.Root().Send(pid, &supervision.InjectedFailure{Reason: "test"})
+		sys.Root().Send(pid, &inject.Fail{Reason: "test"})
 		call("after the " + name + " failed")
 	}
 	if ok, err := caller.CheckRegistered(ctx, "IntSummator"); err != nil || !ok {
