@@ -49,18 +49,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	logger := slog.New(newPersonHandler(out, level))
 
-	opts := []actors.Option{actors.WithLogger(logger)}
+	var sys *actors.System
+	var err error
 	transport := "embedded (in-process, no broker)"
 	if *amqpURL != "" {
-		t, err := cli.Dial(ctx, *amqpURL, logger, durable.Options()...)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = t.Close() }() // idempotent; the System closes it at Shutdown
-		opts = append(opts, actors.WithTransport(t))
+		sys, err = cli.Connect(ctx, *amqpURL, logger, durable.Options()...)
 		transport = "RabbitMQ at " + cli.MaskURL(*amqpURL)
+	} else {
+		sys, err = actors.New(actors.WithLogger(logger))
 	}
-	sys, err := actors.New(opts...)
 	if err != nil {
 		return err
 	}

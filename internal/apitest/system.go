@@ -22,15 +22,8 @@ func System(t testing.TB, url string, log *slog.Logger) (*actors.System, func())
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), Wait)
-	defer cancel()
-	tr, err := amqpbridge.Dial(ctx, url, amqpbridge.WithLogger(log))
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url, amqpbridge.WithLogger(log))), actors.WithLogger(log))
 	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := actors.New(actors.WithTransport(tr), actors.WithLogger(log))
-	if err != nil {
-		_ = tr.Close()
 		t.Fatal(err)
 	}
 	down := func() {

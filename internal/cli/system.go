@@ -10,17 +10,21 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 )
 
-// Connect dials the broker at url (as Dial does) and starts an actor system over it that
-// logs to log; the system owns the transport and closes it at Shutdown.
+// Connect starts an actor system whose bridge connects to the broker at url (within
+// StartTimeout, or until ctx ends) and that logs to log; the bridge owns its connection and
+// closes it at Shutdown. Its error is Dial's sentence.
 func Connect(ctx context.Context, url string, log *slog.Logger, opts ...amqpbridge.Option) (*actors.System, error) {
-	t, err := Dial(ctx, url, log, opts...)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
+	opts = append([]amqpbridge.Option{amqpbridge.WithLogger(log)}, opts...)
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url, opts...)), actors.WithLogger(log),
+		actors.WithConnectTimeout(StartTimeout))
 	if err != nil {
-		_ = t.Close()
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted while connecting to RabbitMQ at %s (%s): %s", Address(url), MaskURL(url), Reason(ctx))
+		}
+		return nil, Unreachable(url, StartTimeout, err)
 	}
 	return sys, nil
 }

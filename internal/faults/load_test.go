@@ -47,13 +47,15 @@ func newCaller(t *testing.T, url string) *caller {
 	log := testLogger(t, "caller")
 	ctx, cancel := context.WithTimeout(context.Background(), ready)
 	defer cancel()
-	tr, err := amqpbridge.Dial(ctx, url, amqpbridge.WithLogger(log), amqpbridge.WithConnectionName("faults-caller"))
+	// A connection of its own to look at the broker with; the system's bridge has its own.
+	tr, err := amqpbridge.Dial(ctx, url, amqpbridge.WithLogger(log), amqpbridge.WithConnectionName("faults-probe"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err := actors.New(actors.WithTransport(tr), actors.WithLogger(log))
+	t.Cleanup(func() { _ = tr.Close() })
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url, amqpbridge.WithLogger(log), amqpbridge.WithConnectionName("faults-caller"))),
+		actors.WithLogger(log))
 	if err != nil {
-		_ = tr.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

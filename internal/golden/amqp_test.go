@@ -5,14 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/rabbittest"
 )
 
 // amqpTransport connects to a fresh virtual host of the real broker: the golden ids and
 // session ids are fixed, so every run needs queues of its own.
-func amqpTransport(t *testing.T) bridge.Transport {
+func amqpTransport(t *testing.T) scene {
 	url := rabbittest.VHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -20,7 +19,8 @@ func amqpTransport(t *testing.T) bridge.Transport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tr
+	t.Cleanup(func() { _ = tr.Close() })
+	return scene{raw: tr, broker: amqpbridge.NewBroker(url)}
 }
 
 // TestConformanceAMQP runs the same golden cases over RabbitMQ: what crosses the broker

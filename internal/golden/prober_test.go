@@ -17,11 +17,19 @@ import (
 	"github.com/at-technology/atqueue/wire"
 )
 
-// newTransport makes the transport a prober runs on. The actors.System built over it
-// closes it at shutdown.
-type newTransport func(t *testing.T) bridge.Transport
+// newTransport makes the broker a prober's actors.System connects to, and a connection of
+// the test's own to it, on which the raw parties play (closed when the test ends).
+type newTransport func(t *testing.T) scene
 
-func embeddedTransport(*testing.T) bridge.Transport { return bridge.NewEmbedded() }
+type scene struct {
+	raw    bridge.Transport
+	broker bridge.Broker
+}
+
+func embeddedTransport(*testing.T) scene {
+	e := bridge.NewEmbedded()
+	return scene{raw: e, broker: e}
+}
 
 const (
 	// answerTimeout bounds the wait for one answer. Python answers in milliseconds; so
@@ -201,12 +209,14 @@ type prober struct {
 func startProber(t *testing.T, g *goldenSet, mk newTransport) *prober {
 	t.Helper()
 	p := &prober{
-		owner: t, g: g, tr: mk(t), tokens: &tokenLog{},
+		owner: t, g: g, tokens: &tokenLog{},
 		goRegister: map[string]*message{}, rawRegister: map[string]*message{},
 		raw: map[string]*tap{}, hdls: map[string]*component.Handle{},
 	}
 	var err error
-	p.sys, err = actors.New(actors.WithTransport(p.tr))
+	sc := mk(t)
+	p.tr = sc.raw
+	p.sys, err = actors.New(actors.WithBroker(sc.broker))
 	if err != nil {
 		t.Fatalf("actors.New: %v", err)
 	}
@@ -380,7 +390,11 @@ func tracing(mk newTransport) newTransport {
 	if os.Getenv(traceEnv) == "" {
 		return mk
 	}
-	return func(t *testing.T) bridge.Transport { return &traceTransport{Transport: mk(t), t: t} }
+	return func(t *testing.T) scene {
+		sc := mk(t)
+		sc.raw = &traceTransport{Transport: sc.raw, t: t}
+		return sc
+	}
 }
 
 type traceTransport struct {

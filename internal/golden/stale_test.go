@@ -21,7 +21,8 @@ func TestStaleRegisterAnswer(t *testing.T) {
 
 func testStaleRegisterAnswer(t *testing.T, mk newTransport) {
 	g := loadGolden(t)
-	tr := mk(t)
+	sc := mk(t)
+	tr := sc.raw
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := tr.DeclareSession(ctx, wire.RegistrySession); err != nil {
@@ -29,7 +30,7 @@ func testStaleRegisterAnswer(t *testing.T, mk newTransport) {
 	}
 	p := &prober{tr: tr}
 	p.publish(t, wire.RecieveQueue(wire.RegistrySession), g.file(t, "register_answer.json"), nil)
-	sys, err := actors.New(actors.WithTransport(tr))
+	sys, err := actors.New(actors.WithBroker(sc.broker))
 	if err != nil {
 		t.Fatal(err)
 	}

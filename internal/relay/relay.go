@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/wire"
 	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -146,7 +147,7 @@ func start(ctx context.Context, url string) (*relay, error) {
 		}
 	}
 	for _, sid := range []string{r.callerSID, r.targetSID} {
-		for _, q := range []string{"send-" + sid, "recieve-" + sid} {
+		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
 			if _, err := r.hub.sub.QueueDeclare(q, true, false, false, false, nil); err != nil {
 				_ = r.close()
 				return nil, fmt.Errorf("declaring %s: %w", q, err)
@@ -158,10 +159,10 @@ func start(ctx context.Context, url string) (*relay, error) {
 		queue string
 		serve func(amqp.Delivery)
 	}{
-		{r.hub, "send-" + r.callerSID, r.forward},
-		{r.hub, "send-" + r.targetSID, r.forward},
-		{r.target, "recieve-" + r.targetSID, r.answer},
-		{r.caller, "recieve-" + r.callerSID, r.resolve},
+		{r.hub, wire.SendQueue(r.callerSID), r.forward},
+		{r.hub, wire.SendQueue(r.targetSID), r.forward},
+		{r.target, wire.RecieveQueue(r.targetSID), r.answer},
+		{r.caller, wire.RecieveQueue(r.callerSID), r.resolve},
 	}
 	for _, s := range steps {
 		ds, err := s.p.sub.Consume(s.queue, "", false, false, false, false, nil)
@@ -243,7 +244,7 @@ func (r *relay) forward(d amqp.Delivery) {
 		_ = d.Ack(false) // not for us: dropped
 		return
 	}
-	if err := r.hub.pub.publish(context.Background(), "recieve-"+sid, d.Body, settle(d)); err != nil {
+	if err := r.hub.pub.publish(context.Background(), wire.RecieveQueue(sid), d.Body, settle(d)); err != nil {
 		_ = d.Nack(false, true)
 	}
 }
@@ -260,7 +261,7 @@ func (r *relay) answer(d amqp.Delivery) {
 	}
 	body := fmt.Appendf(nil, `{"sender": %q, "reciever": %q, "message": {"type": "method_result", "result": %d}, "message_id": %q, "answer_to": %q}`,
 		targetName, env.Sender, msg.Args.A+msg.Args.B, uuid.NewString(), env.MessageID)
-	if err := r.target.pub.publish(context.Background(), "send-"+r.targetSID, body, settle(d)); err != nil {
+	if err := r.target.pub.publish(context.Background(), wire.SendQueue(r.targetSID), body, settle(d)); err != nil {
 		_ = d.Nack(false, true)
 	}
 }
@@ -295,7 +296,7 @@ func (r *relay) call(ctx context.Context) error {
 	}
 	body := fmt.Appendf(nil, `{"sender": %q, "reciever": %q, "message": {"type": "exec_method", "method": "int_sum", "args": {"a": 5, "b": 18}}, "message_id": %q, "answer_to": null}`,
 		callerName, targetName, id)
-	if err := r.caller.pub.publish(ctx, "send-"+r.callerSID, body, nil); err != nil {
+	if err := r.caller.pub.publish(ctx, wire.SendQueue(r.callerSID), body, nil); err != nil {
 		forget()
 		return err
 	}
@@ -320,7 +321,7 @@ func (r *relay) close() error {
 	if r.hub != nil {
 		if ch, err := r.hub.conn.Channel(); err == nil {
 			for _, sid := range []string{r.callerSID, r.targetSID} {
-				for _, q := range []string{"send-" + sid, "recieve-" + sid} {
+				for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
 					if _, err := ch.QueueDelete(q, false, false, false); err != nil {
 						errs = append(errs, fmt.Errorf("deleting %s: %w", q, err))
 					}

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
 	"github.com/at-technology/atqueue/internal/leavetest"
 	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -57,11 +60,8 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 
 	// The ghost's process: its connection is closed under it, so it never unregisters.
-	tr, err := amqpbridge.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := actors.New(actors.WithTransport(tr))
+	broker := &capture{Broker: amqpbridge.NewBroker(url, amqpbridge.WithReconnect(supervision.Backoff{}))}
+	sys, err := actors.New(actors.WithBroker(broker))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = tr.Close()
+	_ = broker.last().Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	_ = sys.Shutdown(sctx) // it cannot say goodbye without its connection
 	cancel()
@@ -95,4 +95,26 @@ func seedSummator(name string) *component.Component {
 	c := component.New(name)
 	component.Method(c, "int_sum", func(_ context.Context, in seed.SumArgs) (int, error) { return in.A + in.B, nil })
 	return c
+}
+
+// capture is a broker that keeps the last connection it gave, so that a test can close it
+// under the bridge.
+type capture struct {
+	bridge.Broker
+	mu sync.Mutex
+	t  bridge.Transport
+}
+
+func (c *capture) Connect(ctx context.Context) (bridge.Transport, error) {
+	t, err := c.Broker.Connect(ctx)
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+	return t, err
+}
+
+func (c *capture) last() bridge.Transport {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
 }

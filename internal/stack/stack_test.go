@@ -20,13 +20,7 @@ import (
 // process is one actor system with its own AMQP connection, like a separate program.
 func process(t *testing.T, url string) *actors.System {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	tr, err := amqpbridge.Dial(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := actors.New(actors.WithTransport(tr))
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)))
 	if err != nil {
 		t.Fatal(err)
 	}

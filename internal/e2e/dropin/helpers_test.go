@@ -31,14 +31,8 @@ func process(t *testing.T, url string, opts ...amqpbridge.Option) (sys *actors.S
 // processLogged is process with the runtime's logger given.
 func processLogged(t *testing.T, url string, log *slog.Logger, opts ...amqpbridge.Option) (sys *actors.System, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	opts = append([]amqpbridge.Option{amqpbridge.WithLogger(quiet())}, opts...)
-	tr, err := amqpbridge.Dial(ctx, url, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err = actors.New(actors.WithTransport(tr), actors.WithLogger(log))
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url, opts...)), actors.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}

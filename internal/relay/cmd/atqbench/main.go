@@ -212,13 +212,8 @@ func startGo(ctx context.Context, url string, log *slog.Logger) (call func(conte
 		return nil, nil, errors.Join(err, stop())
 	}
 	newSystem := func(name string) (*actors.System, error) {
-		t, err := cli.Dial(ctx, url, log, amqpbridge.WithConnectionName("atqbench-"+name))
+		sys, err := cli.Connect(ctx, url, log, amqpbridge.WithConnectionName("atqbench-"+name))
 		if err != nil {
-			return nil, err
-		}
-		sys, err := actors.New(actors.WithTransport(t), actors.WithLogger(log))
-		if err != nil {
-			_ = t.Close()
 			return nil, err
 		}
 		systems = append(systems, sys)
