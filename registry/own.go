@@ -131,7 +131,7 @@ func (r *registryActor) readiness(active bool) *Ready {
 	switch {
 	case st.readyErr != nil:
 		return &Ready{Err: st.readyErr}
-	case st.active:
+	case st.active && !st.restoring:
 		return &Ready{}
 	case st.standing && !active:
 		return &Ready{Standby: true}

@@ -135,6 +135,9 @@ type state struct {
 	readyErr error // why the registry cannot serve (without standby)
 	waiters  []readyWaiter
 
+	store     *store // the state file's reader and writer; nil without one
+	restoring bool   // a load of the state file is on its way
+
 	ticker     *time.Timer
 	regTimer   *time.Timer // runs while registration answers are pending
 	retryTimer *time.Timer // a standby's next try
@@ -233,6 +236,8 @@ func (r *registryActor) Receive(c actor.Context) {
 			delete(st.lingering, m.sid)
 			c.Send(st.bridge, &bridge.Release{Sub: m.l.sub})
 		}
+	case *stateLoaded:
+		r.restored(c, m)
 	case *Ready:
 		r.ready(c, false)
 	case *AwaitActive:
@@ -244,6 +249,11 @@ func (r *registryActor) Receive(c actor.Context) {
 			}
 		}
 		r.releaseAll(c)
+	case *actor.Stopped:
+		if st.store != nil { // its last write is done before the registry is gone
+			st.store.close()
+			st.store = nil
+		}
 	}
 }
 
@@ -404,15 +414,33 @@ func (r *registryActor) handleOwn(c actor.Context, env *wire.Envelope, d *bridge
 	}
 }
 
-// restore loads the saved directory and reopens every known component's queue.
+// restore asks for the saved directory; restored takes it.
 func (r *registryActor) restore(c actor.Context) {
 	st := r.st
 	if st.cfg.stateFile == "" {
 		return
 	}
-	saved, err := loadState(st.cfg.stateFile)
+	if st.store == nil {
+		st.store = newStore(st.cfg.stateFile, c.ActorSystem().Root, c.Self(), st.cfg.log)
+	}
+	st.restoring = true
+	st.store.requestLoad()
+}
+
+// restored reopens every component of the saved directory that did not register again
+// meanwhile, writes the directory as it is now, and tells who waits that the registry
+// serves.
+func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
+	st := r.st
+	st.restoring = false
+	defer r.notify(c)
+	defer r.persist()
+	saved, err := m.entries, m.err
 	if err != nil {
 		st.cfg.log.Error("cannot read the saved directory; starting empty", "err", err)
+		return
+	}
+	if !st.active {
 		return
 	}
 	now := time.Now()
@@ -431,10 +459,11 @@ func (r *registryActor) restore(c actor.Context) {
 	}
 }
 
-// persist writes the directory when a state file is configured.
+// persist hands a snapshot of the directory to the state file's writer, when a state
+// file is configured and has been read.
 func (r *registryActor) persist() {
 	st := r.st
-	if st.cfg.stateFile == "" || !st.active {
+	if st.store == nil || !st.active || st.restoring {
 		return
 	}
 	out := make([]savedEntry, 0, len(st.order))
@@ -442,9 +471,7 @@ func (r *registryActor) persist() {
 		e := st.byName[n]
 		out = append(out, savedEntry{Name: e.name, SessionID: e.sid, Description: e.desc})
 	}
-	if err := saveState(st.cfg.stateFile, out); err != nil {
-		st.cfg.log.Error("cannot save the directory", "file", st.cfg.stateFile, "err", err)
-	}
+	st.store.save(out)
 }
 
 func (r *registryActor) remove(e *entry) {

@@ -44,9 +44,17 @@ func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved, err := os.ReadFile(state)
-	if err != nil || !strings.Contains(string(saved), `"IntSummator"`) {
-		t.Fatalf("state file: %s %v", saved, err)
+	// The file is written off the registry's mailbox, soon after the change.
+	for {
+		saved, err := os.ReadFile(state)
+		if err == nil && strings.Contains(string(saved), `"IntSummator"`) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("state file: %s %v", saved, err)
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 
 	if err := sys.StopRegistry(ctx); err != nil {

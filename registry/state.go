@@ -3,14 +3,20 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // WithStateFile keeps the directory in path, rewritten atomically (write a temporary file
-// in the same folder, fsync, rename) after every change, and loaded when the registry
-// starts: a restarted registry resumes consuming every known component's queue, so Python
-// components, which never register again, keep working (spec quirk 6).
+// in the same folder, fsync, rename) after changes, and loaded when the registry starts
+// serving: a restarted registry resumes consuming every known component's queue, so
+// Python components, which never register again, keep working (spec quirk 6). The file is
+// read and written by a goroutine the registry owns, never by its mailbox, and writes
+// coalesce: however many changes come while one write runs, the next write holds them all.
 //
 // A local file was chosen over state kept in RabbitMQ: it needs no broker feature beyond
 // the protocol's own queues, survives a broker restart (transient messages would not), and
@@ -60,4 +66,91 @@ func saveState(path string, entries []savedEntry) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// store is the goroutine that reads and writes the state file for the registry actor. It
+// reports back by message: *stateLoaded after a load; write errors are logged.
+type store struct {
+	path string
+	root *actor.RootContext
+	to   *actor.PID
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	load   bool         // a load is asked
+	next   []savedEntry // the latest snapshot to write; nil when none is due
+	due    bool
+	closed bool
+	signal chan struct{} // size 1: there is work
+	done   chan struct{} // closed when the goroutine has exited
+}
+
+// stateLoaded is the outcome of a load.
+type stateLoaded struct {
+	entries []savedEntry
+	err     error
+}
+
+func newStore(path string, root *actor.RootContext, to *actor.PID, log *slog.Logger) *store {
+	s := &store{path: path, root: root, to: to, log: log, signal: make(chan struct{}, 1), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+func (s *store) wake() {
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}
+
+// requestLoad asks for the file's directory.
+func (s *store) requestLoad() {
+	s.mu.Lock()
+	s.load = true
+	s.mu.Unlock()
+	s.wake()
+}
+
+// save makes entries the next snapshot to write, replacing one not written yet.
+func (s *store) save(entries []savedEntry) {
+	s.mu.Lock()
+	s.next, s.due = entries, true
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *store) run() {
+	defer close(s.done)
+	for {
+		s.mu.Lock()
+		load, due, next, closed := s.load, s.due, s.next, s.closed
+		s.load, s.due, s.next = false, false, nil
+		s.mu.Unlock()
+		if load {
+			entries, err := loadState(s.path)
+			s.root.Send(s.to, &stateLoaded{entries: entries, err: err})
+		}
+		if due {
+			if err := saveState(s.path, next); err != nil {
+				s.log.Error("cannot save the directory", "file", s.path, "err", err)
+			}
+		}
+		if load || due {
+			continue
+		}
+		if closed {
+			return
+		}
+		<-s.signal
+	}
+}
+
+// close writes the snapshot still due, stops the goroutine and waits for it.
+func (s *store) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.wake()
+	<-s.done
 }
