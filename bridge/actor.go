@@ -12,6 +12,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/supervision"
+	"github.com/at-technology/atqueue/wire"
 )
 
 // Option configures the bridge actor.
@@ -210,6 +211,8 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		b.probe(c, m)
 	case *Drain:
 		b.drain(c, m)
+	case *DeleteSession:
+		b.deleteSession(c, m)
 	case *Watch:
 		st.watchers = append(st.watchers, c.Sender())
 		c.Respond(&Link{Up: st.t != nil && st.up, Err: st.linkErr})
@@ -689,6 +692,36 @@ func (b *bridgeActor) drain(c actor.Context, m *Drain) {
 		msgs, err := dr.Drain(ctx, m.Queue, m.Max)
 		if to != nil {
 			sys.Root.Send(to, &Drained{Queue: m.Queue, Tag: m.Tag, Msgs: msgs, Err: err})
+		}
+	}()
+}
+
+func (b *bridgeActor) deleteSession(c actor.Context, m *DeleteSession) {
+	st := b.st
+	answer := func(err error) { c.Respond(&Deleted{Session: m.Session, Tag: m.Tag, Err: err}) }
+	if st.t == nil {
+		answer(ErrConnectionLost)
+		return
+	}
+	dl, ok := st.t.(Deleter)
+	if !ok {
+		answer(ErrUnsupported)
+		return
+	}
+	before := append(slices.Clone(st.releasing[wire.SendQueue(m.Session)]), st.releasing[wire.RecieveQueue(m.Session)]...)
+	to, sys, ctx := c.Sender(), c.ActorSystem(), st.ctx
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		for _, done := range before {
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+		}
+		err := dl.DeleteSession(ctx, m.Session)
+		if to != nil {
+			sys.Root.Send(to, &Deleted{Session: m.Session, Tag: m.Tag, Err: err})
 		}
 	}()
 }

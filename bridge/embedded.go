@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -375,6 +376,7 @@ var (
 	_ Drainer      = (*embeddedConn)(nil)
 	_ Expirer      = (*embeddedConn)(nil)
 	_ Connectivity = (*embeddedConn)(nil)
+	_ Deleter      = (*embeddedConn)(nil)
 )
 
 func (c *embeddedConn) open() error {
@@ -473,4 +475,38 @@ func (c *embeddedConn) Close() error {
 		_ = s.Cancel()
 	}
 	return nil
+}
+
+var _ Deleter = (*Embedded)(nil)
+
+// DeleteSession deletes the queue pair of sid where a queue is empty and unconsumed.
+func (e *Embedded) DeleteSession(_ context.Context, sid string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	var errs []error
+	for _, name := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
+		q := e.queues[name]
+		if q == nil {
+			continue
+		}
+		q.mu.Lock()
+		busy := len(q.ready) > 0 || len(q.consumers) > 0
+		q.mu.Unlock()
+		if busy {
+			errs = append(errs, fmt.Errorf("%w: %s is not empty or has a consumer", ErrInUse, name))
+			continue
+		}
+		delete(e.queues, name)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *embeddedConn) DeleteSession(ctx context.Context, sid string) error {
+	if err := c.open(); err != nil {
+		return err
+	}
+	return c.e.DeleteSession(ctx, sid)
 }

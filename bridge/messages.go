@@ -114,6 +114,19 @@ type (
 		Msgs  []Message
 		Err   error
 	}
+	// DeleteSession deletes Session's queue pair where a queue is empty and unconsumed,
+	// once the releases of those queues asked before are done; the bridge answers the
+	// sender with *Deleted. Tag is returned unchanged.
+	DeleteSession struct {
+		Session string
+		Tag     any
+	}
+	// Deleted answers DeleteSession; Err matches ErrInUse for a queue that stays.
+	Deleted struct {
+		Session string
+		Tag     any
+		Err     error
+	}
 	// Watch subscribes the sender to the state of the bridge's connection: it is sent a
 	// *Link now and at every change.
 	Watch struct{}

@@ -73,6 +73,14 @@ type Drainer interface {
 	Drain(ctx context.Context, queue string, max int) ([]Message, error)
 }
 
+// Deleter is implemented by transports that can delete queues; the registry uses it to
+// clean up after components that left.
+type Deleter interface {
+	// DeleteSession deletes send-<sid> and recieve-<sid> when each is empty and has no
+	// consumer; one that is not stays, and the error says so (ErrInUse).
+	DeleteSession(ctx context.Context, sid string) error
+}
+
 // Message is a message taken from a queue and already settled.
 type Message struct {
 	Body    []byte

@@ -55,7 +55,7 @@ func ParseDescription(raw json.RawMessage) (Description, error) {
 		outMethods = wire.Object{}
 	}
 	out := wire.Object{{Key: "name", Value: name}, {Key: "description", Value: desc}, {Key: "methods", Value: outMethods}}
-	b, err := json.Marshal(out)
+	b, err := wire.Compact(out)
 	if err != nil {
 		return Description{}, fmt.Errorf("%w: %v", ErrBadDescription, err)
 	}
@@ -163,38 +163,30 @@ func object(raw json.RawMessage, where string) (map[string]json.RawMessage, erro
 		return nil, fmt.Errorf("%w: %s must be an object", ErrBadDescription, where)
 	}
 	var o map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &o); err != nil {
+	if err := wire.Unmarshal(raw, &o); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadDescription, where, err)
 	}
 	return o, nil
 }
 
-// orderedObject decodes an object and the order of its keys.
+// orderedObject decodes an object and the order of its keys (a key written twice keeps
+// its first place and its last value, as Python's json module does). Values may hold
+// Python's NaN and Infinity.
 func orderedObject(raw json.RawMessage, where string) (map[string]json.RawMessage, []string, error) {
-	o, err := object(raw, where)
-	if err != nil {
-		return nil, nil, err
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, nil, fmt.Errorf("%w: %s must be an object", ErrBadDescription, where)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadDescription, where, err)
-	}
+	o := map[string]json.RawMessage{}
 	var order []string
-	seen := make(map[string]bool, len(o))
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadDescription, where, err)
-		}
-		k, _ := t.(string)
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadDescription, where, err)
-		}
-		if !seen[k] {
-			seen[k] = true
+	err := wire.Fields(raw, func(k string, v []byte) {
+		if _, ok := o[k]; !ok {
 			order = append(order, k)
 		}
+		o[k] = v
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadDescription, where, err)
 	}
 	return o, order, nil
 }

@@ -21,6 +21,7 @@ var (
 	_ bridge.Connectivity = (*Transport)(nil)
 	_ bridge.Drainer      = (*Transport)(nil)
 	_ bridge.LinkNotifier = (*Transport)(nil)
+	_ bridge.Deleter      = (*Transport)(nil)
 	_ bridge.Broker       = (*Broker)(nil)
 )
 
@@ -512,6 +513,34 @@ func (t *Transport) Drain(ctx context.Context, queue string, max int) ([]bridge.
 		}
 		return out, nil
 	})
+}
+
+// DeleteSession deletes send-<sid> and recieve-<sid> where a queue is empty and has no
+// consumer (queue.delete if-unused if-empty); RabbitMQ refuses the others, which stay.
+func (t *Transport) DeleteSession(ctx context.Context, sid string) error {
+	_, err := onDeclare(t, ctx, func(get declChan) (none, error) {
+		var errs []error
+		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
+			ch, err := get()
+			if err != nil {
+				return none{}, err
+			}
+			_, err = ch.QueueDelete(q, true, true, false)
+			switch amqpCode(err) {
+			case 0:
+				if err != nil {
+					return none{}, err
+				}
+			case amqp.PreconditionFailed: // in use or not empty
+				errs = append(errs, fmt.Errorf("%w: %s is not empty or has a consumer", bridge.ErrInUse, q))
+			case amqp.NotFound:
+			default:
+				return none{}, fmt.Errorf("deleting queue %s: %w", q, err)
+			}
+		}
+		return none{}, errors.Join(errs...)
+	})
+	return err
 }
 
 // onDeclare runs fn with the declare channel of the current link, one caller at a time,
