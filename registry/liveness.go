@@ -34,7 +34,7 @@ func (r *registryActor) probeAll(c actor.Context) {
 		return
 	}
 	for _, n := range r.st.order {
-		if e := r.st.byName[n]; e.ready && !e.probing {
+		if e := r.st.byName[n]; !e.probing {
 			e.probing = true
 			c.Request(r.st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
 		}
@@ -73,10 +73,27 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 				st.cfg.log.Info("component consumes its queue", "component", e.name)
 			}
 			e.lastAlive, e.seen, e.answer = now, true, nil
+			if !e.ready && !e.opening { // back after it was found dead
+				st.cfg.log.Info("component is alive again", "component", e.name)
+				r.open(c, e)
+			}
 			return
 		}
 		r.republish(c, e, now)
-		if !gone && !e.draining && e.dead(now, &st.cfg) {
+		if !e.dead(now, &st.cfg) {
+			return
+		}
+		if e.ready { // nothing to route for it: its consumer of the send queue goes
+			st.cfg.log.Warn("component found dead", "component", e.name, "no_consumer_for", now.Sub(e.lastAlive).Round(time.Second))
+			r.close(c, e)
+		}
+		if st.cfg.forgetAfter > 0 && now.Sub(e.lastAlive) >= st.cfg.forgetAfter {
+			st.cfg.log.Warn("forgot a component dead for too long", "component", e.name, "dead_for", now.Sub(e.lastAlive).Round(time.Second))
+			r.remove(e)
+			c.Request(st.bridge, &bridge.DeleteSession{Session: e.sid, Tag: e.name})
+			return
+		}
+		if !gone && !e.draining {
 			r.drain(c, e)
 		}
 	case registrantsTag:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
@@ -67,8 +68,18 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 		Component json.RawMessage `json:"component"`
 		SessionID json.RawMessage `json:"session_id"`
 	}
-	_ = json.Unmarshal(env.Message, &p)
+	_ = wire.Unmarshal(env.Message, &p)
+	if n := len(p.Component); n > st.cfg.limits.Description {
+		st.cfg.log.Warn("refused a registration: description too large", "sender", env.Sender, "bytes", n)
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.ErrorsMessage(fmt.Sprintf(
+			"The description of %s is %d bytes; this registry accepts at most %d (atq registry --max-description)",
+			wire.PyString(env.Sender), n, st.cfg.limits.Description)), nil, d)
+		return
+	}
 	desc, err := ParseDescription(p.Component)
+	if err == nil {
+		err = st.cfg.limits.check(desc)
+	}
 	if err != nil {
 		st.cfg.log.Warn("refused a registration", "sender", env.Sender, "err", err)
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.ErrorsMessage(err.Error()), nil, d)
@@ -128,8 +139,10 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 			delete(st.lingering, sid)
 			e.sub, e.ready = l.sub, true
 		} else {
-			r.open(c, sid)
+			r.open(c, e)
 		}
+	} else if !e.ready && !e.opening { // it was found dead, and its consumer released
+		r.open(c, e)
 	}
 	e.desc = desc.JSON
 	e.methods = countMethods(desc.JSON)
@@ -226,6 +239,17 @@ func countMethods(desc json.RawMessage) int {
 	var d struct {
 		Methods map[string]json.RawMessage `json:"methods"`
 	}
-	_ = json.Unmarshal(desc, &d)
+	_ = wire.Unmarshal(desc, &d)
 	return len(d.Methods)
+}
+
+// check refuses a description past the name and method limits.
+func (l Limits) check(d Description) error {
+	if n := utf8.RuneCountInString(d.Name); n > l.Name {
+		return fmt.Errorf("%w: the name is %d characters long; this registry accepts at most %d (atq registry --max-name)", ErrBadDescription, n, l.Name)
+	}
+	if n := countMethods(d.JSON); n > l.Methods {
+		return fmt.Errorf("%w: %s has %d methods; this registry accepts at most %d (atq registry --max-methods)", ErrBadDescription, wire.PyString(d.Name), n, l.Methods)
+	}
+	return nil
 }

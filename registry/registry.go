@@ -30,7 +30,44 @@ type config struct {
 	startGrace   time.Duration
 	standby      bool
 	standbyEvery time.Duration
+	limits       Limits
+	forgetAfter  time.Duration
+	linger       time.Duration
 }
+
+// Limits bound what a component may register: every inspect_all answers every
+// description, and the state file holds them all, so one huge description costs every
+// caller of inspect_all and every write of the file. A registration past a limit is
+// refused with an error answer that names the limit. Zero fields take the defaults.
+type Limits struct {
+	Description int // bytes of message.component as sent (default 1 MiB)
+	Name        int // characters of a component's name (default 256)
+	Methods     int // methods in one description (default 1024)
+}
+
+// DefaultLimits are the limits applied when none is set.
+var DefaultLimits = Limits{Description: 1 << 20, Name: 256, Methods: 1024}
+
+// WithLimits sets the registration limits (zero fields: DefaultLimits').
+func WithLimits(l Limits) Option {
+	return func(c *config) {
+		if l.Description > 0 {
+			c.limits.Description = l.Description
+		}
+		if l.Name > 0 {
+			c.limits.Name = l.Name
+		}
+		if l.Methods > 0 {
+			c.limits.Methods = l.Methods
+		}
+	}
+}
+
+// WithForgetDead makes the registry forget a component that has been dead for d (it is
+// removed from the directory, and its queues are deleted when they are empty and nothing
+// consumes them). Default 0: never, as Python's registry lists every component that ever
+// registered; a Python component that comes back registers again anyway.
+func WithForgetDead(d time.Duration) Option { return func(c *config) { c.forgetAfter = d } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
@@ -76,16 +113,21 @@ func (c *config) validate() error {
 		return fmt.Errorf("standby retry %v must be positive", c.standbyEvery)
 	case c.prefetch < 0:
 		return fmt.Errorf("prefetch %d is negative", c.prefetch)
+	case c.forgetAfter < 0:
+		return fmt.Errorf("forget-dead-after %v is negative", c.forgetAfter)
+	case c.linger < 0:
+		return fmt.Errorf("linger %v is negative", c.linger)
 	}
 	return nil
 }
 
 type entry struct {
-	name  string
-	sid   string
-	desc  json.RawMessage
-	sub   bridge.SubID // 0 until its send queue is consumed
-	ready bool
+	name    string
+	sid     string
+	desc    json.RawMessage
+	sub     bridge.SubID // 0 while its send queue is not consumed
+	ready   bool
+	opening bool // an Open of its send queue is on its way
 	// waiting registrations, answered when the session's consumer is attached
 	waiting []regAnswer
 
@@ -150,7 +192,8 @@ type state struct {
 	lingering map[string]*linger
 }
 
-// linger is the consumer of an unregistered component's send queue, kept for lingerFor.
+// linger is the consumer of an unregistered component's send queue, kept for a while
+// (WithLinger).
 // Meanwhile the registry answers the requests left in the component's recieve queue once
 // nothing consumes it any more (the component has released it).
 type linger struct {
@@ -167,18 +210,20 @@ type lingerEnd struct {
 	l   *linger
 }
 
-// lingerFor is how long the registry still routes what an unregistered component sends:
-// a component that leaves answers the requests routed to it before its unregister (the
-// methods still running, the requests it refuses), and those answers must not be
-// stranded in a queue nobody reads.
-const lingerFor = 30 * time.Second
+// WithLinger sets how long the registry still routes what a component that unregistered
+// sends (default 30s): a component that leaves answers the requests routed to it before
+// its unregister (the methods still running), and those answers must not be stranded in
+// a queue nobody reads. Meanwhile the registry answers the requests left in its queue;
+// afterwards it deletes its queues, when they are empty and nobody consumes them.
+func WithLinger(d time.Duration) Option { return func(c *config) { c.linger = d } }
 
 // Props returns the props of a registry actor that talks through the bridge actor at
 // bridgePID. Options with impossible values (see WithLiveness) make the registry fail
 // to start: its Ready answer carries the error.
 func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
 	cfg := config{log: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: wire.DefaultMaxBody,
-		probeEvery: time.Second, deadAfter: 2 * time.Second, startGrace: 30 * time.Second}
+		probeEvery: time.Second, deadAfter: 2 * time.Second, startGrace: 30 * time.Second, limits: DefaultLimits,
+		linger: 30 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -235,6 +280,15 @@ func (r *registryActor) Receive(c actor.Context) {
 		if st.lingering[m.sid] == m.l {
 			delete(st.lingering, m.sid)
 			c.Send(st.bridge, &bridge.Release{Sub: m.l.sub})
+			if st.bySid[m.sid] == nil { // it has not come back: its queues go, if empty
+				c.Request(st.bridge, &bridge.DeleteSession{Session: m.sid, Tag: m.l.name})
+			}
+		}
+	case *bridge.Deleted:
+		if m.Err != nil {
+			st.cfg.log.Info("left the queues of a component that left: not empty, or in use", "component", m.Tag, "err", m.Err)
+		} else {
+			st.cfg.log.Info("deleted the queues of a component that left", "component", m.Tag, "session", m.Session)
 		}
 	case *stateLoaded:
 		r.restored(c, m)
@@ -284,25 +338,37 @@ func (r *registryActor) keepRouting(c actor.Context, e *entry) {
 	}
 	self, sys := c.Self(), c.ActorSystem()
 	l := &linger{name: e.name, sub: e.sub}
-	l.timer = time.AfterFunc(lingerFor, func() { sys.Root.Send(self, &lingerEnd{sid: e.sid, l: l}) })
+	l.timer = time.AfterFunc(r.st.cfg.linger, func() { sys.Root.Send(self, &lingerEnd{sid: e.sid, l: l}) })
 	r.st.lingering[e.sid] = l
 	e.sub = 0
 }
 
 // open consumes a component's send queue as its only consumer, so that no second
 // registry (or python -m at_queue broker) splits its traffic.
-func (r *registryActor) open(c actor.Context, sid string) {
+func (r *registryActor) open(c actor.Context, e *entry) {
+	e.opening = true
 	c.Request(r.st.bridge, &bridge.Open{
-		Session:   sid,
-		Queue:     wire.SendQueue(sid),
+		Session:   e.sid,
+		Queue:     wire.SendQueue(e.sid),
 		Prefetch:  r.st.cfg.prefetch,
 		Exclusive: true,
 	})
 }
 
+// close stops consuming a component's send queue (it is dead, or gone).
+func (r *registryActor) close(c actor.Context, e *entry) {
+	if e.sub != 0 {
+		c.Send(r.st.bridge, &bridge.Release{Sub: e.sub})
+	}
+	e.sub, e.ready = 0, false
+}
+
 func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 	st := r.st
 	e := st.bySid[sid]
+	if e != nil {
+		e.opening = false
+	}
 	if e == nil || e.ready || !st.active {
 		// The name moved elsewhere meanwhile, a second open raced, or the registry no
 		// longer serves: keep no consumer it does not need.
@@ -452,7 +518,7 @@ func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 			methods: countMethods(s.Description)}
 		st.byName[e.name], st.bySid[e.sid] = e, e
 		st.order = append(st.order, e.name)
-		r.open(c, e.sid)
+		r.open(c, e)
 	}
 	if len(saved) > 0 {
 		st.cfg.log.Info("directory restored", "components", len(saved), "file", st.cfg.stateFile)

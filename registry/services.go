@@ -44,15 +44,25 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		}
 		r.answer(c, reply, inspectSender, env.Sender, env.MessageID, all, nil, d)
 	case wire.TypeUnregister:
+		// Only the registration it belongs to is removed, and only by the process that
+		// made it: a Go component names its instance (a random id per run) in a header
+		// when it registers and when it leaves. A Python component never unregisters, so
+		// a registration without an instance is never removed on anyone's say: the
+		// envelope's sender is not proof of who sent it. An unregister that waited in the
+		// queue while no registry ran does not remove a later registration of the name
+		// either (another instance).
 		e := st.byName[env.Sender]
-		// Only the registration it belongs to is removed: an unregister that waited in the
-		// queue while no registry ran must not remove a later registration of the name.
 		inst, _ := d.Headers[InstanceHeader].(string)
+		ok := e != nil && e.instance != "" && inst == e.instance &&
+			(reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession))
+		if e != nil && !ok {
+			st.cfg.log.Warn("refused an unregister that does not come from the component's own instance", "component", e.name, "queue", d.Queue)
+		}
 		// Settled with the answer, before the consumer is released: the bridge cancels a
 		// consumer only after what it owes for it is settled, and this request must not
 		// come back to unregister a later registration.
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: e != nil && inst == e.instance}}, nil, d)
-		if e != nil && inst == e.instance && (reply == wire.RecieveQueue(e.sid) || reply == wire.RecieveQueue(wire.RegistrySession)) {
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: ok}}, nil, d)
+		if ok {
 			st.cfg.log.Info("unregistered", "component", e.name)
 			r.keepRouting(c, e)
 			r.remove(e)
