@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +180,24 @@ func Channel(t testing.TB, url string) *amqp.Channel {
 		t.Fatalf("raw channel: %v", err)
 	}
 	return ch
+}
+
+// Connections lists the connection_name client properties of the connections to vhost,
+// sorted: to tell whether a process kept its connection or opened a new one.
+func Connections(t testing.TB, vhost string) []string {
+	t.Helper()
+	out := Ctl(t, "list_connections", "--no-table-headers", "vhost", "client_properties")
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		v, props, ok := strings.Cut(line, "\t")
+		if !ok || v != vhost {
+			continue
+		}
+		if i := strings.Index(props, `"connection_name","`); i >= 0 {
+			name, _, _ := strings.Cut(props[i+len(`"connection_name","`):], `"`)
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }

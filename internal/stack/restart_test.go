@@ -2,8 +2,6 @@ package stack_test
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,14 +50,14 @@ func TestBridgeRestartReestablishes(t *testing.T) {
 	}
 	call("before")
 	u, _ := amqp.ParseURI(url)
-	before := connections(t, u.Vhost)
+	before := rabbittest.Connections(t, u.Vhost)
 	if len(before) != 1 {
 		t.Fatalf("connections before the restart: %v, want the bridge's one", before)
 	}
 
 	sys.Root().Send(sys.Bridge(), &inject.Fail{Reason: "the bridge fails"})
 	for {
-		now := connections(t, u.Vhost)
+		now := rabbittest.Connections(t, u.Vhost)
 		if len(now) == 1 && now[0] != before[0] {
 			break
 		}
@@ -73,25 +71,4 @@ func TestBridgeRestartReestablishes(t *testing.T) {
 	if ok, err := caller.CheckRegistered(ctx, "IntSummator"); err != nil || !ok {
 		t.Fatalf("directory after the restart: %v %v", ok, err)
 	}
-}
-
-// connections lists the names of the client connections to vhost.
-func connections(t *testing.T, vhost string) []string {
-	t.Helper()
-	out := rabbittest.Ctl(t, "list_connections", "--no-table-headers", "vhost", "client_properties")
-	var names []string
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		v, props, ok := strings.Cut(line, "\t")
-		if !ok || v != vhost {
-			continue
-		}
-		i := strings.Index(props, `"connection_name","`)
-		if i < 0 {
-			continue
-		}
-		name, _, _ := strings.Cut(props[i+len(`"connection_name","`):], `"`)
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
