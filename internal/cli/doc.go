@@ -6,5 +6,7 @@
 // whether it can be written), and the pidfile of python -m at_queue (WritePidfile).
 //
 // A program's main is one line, os.Exit(cli.Main("name", run)); run parses its own flags
-// and returns an error. Main owns the signal goroutine and stops it before returning.
+// (Parse, or ParseAll for options among the positional arguments) and returns an error,
+// which Exit marks with an exit status of its own. Main owns the signal goroutine and
+// stops it before returning.
 package cli

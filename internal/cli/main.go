@@ -16,12 +16,14 @@ import (
 // Main runs run with a context that is cancelled by the first SIGINT or SIGTERM (its
 // context.Cause names the signal; a second signal kills the process the default way) and
 // returns the exit status for os.Exit: 0 when run returns nil or flag.ErrHelp, 2 for a
-// command-line mistake, 1 for any other error, which it prints on stderr as "name: err".
+// command-line mistake, the code of an *ExitError (see Exit), 1 for any other error. It
+// prints the error on stderr as "name: err", except a mistake the flag package printed.
 func Main(name string, run func(ctx context.Context, args []string) error) int {
 	ctx, stop := notify(context.Background())
 	err := run(ctx, os.Args[1:])
 	stop()
 	var shown *usageShown
+	var exit *ExitError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
@@ -30,6 +32,9 @@ func Main(name string, run func(ctx context.Context, args []string) error) int {
 	case errors.Is(err, ErrUsage):
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 2
+	case errors.As(err, &exit):
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return exit.Code
 	default:
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 1
