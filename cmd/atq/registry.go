@@ -12,22 +12,9 @@ import (
 	"strings"
 	"time"
 
-	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/cli"
 	reg "github.com/at-technology/atqueue/registry"
 )
-
-// connection holds the options of spec §11. The URL wins over the parts.
-type connection struct {
-	url       string
-	host      string
-	port      int
-	login     string
-	password  string
-	vhost     string
-	heartbeat time.Duration
-	durable   *cli.Durable
-}
 
 // registryOptions are the options of atq registry. To add one: a field here, its flag
 // in flags, its line in registryUsage, and its check in check.
@@ -68,15 +55,7 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 			fs.IntVar(p, n, def, "")
 		}
 	}
-	c := &o.conn
-	str(&c.url, "", "u", "url")
-	str(&c.host, "localhost", "H", "host")
-	num(&c.port, 5672, "p", "port")
-	str(&c.login, "guest", "L", "login", "U", "user", "user-name", "username", "user_name")
-	str(&c.password, "guest", "P", "password")
-	str(&c.vhost, "/", "v", "virtualhost", "virtual-host", "virtual_host")
-	fs.DurationVar(&c.heartbeat, "heartbeat", 0, "")
-	c.durable = cli.DurableFlag(fs)
+	o.conn.flags(fs)
 
 	fs.StringVar(&o.state, "state", "", "")
 	fs.DurationVar(&o.deadAfter, "dead-after", 2*time.Second, "")
@@ -102,25 +81,7 @@ beside it, until SIGINT or SIGTERM, then stops in order and exits 0. Prints "deb
 API listening on http://HOST:PORT" and then "registry listening on <URL>" on stdout once
 it serves; logs go to stderr. A bad option value is refused at start (exit status 2).
 
-connection (a URL wins over the parts; without either, $AMQP_URL is used when set):
-  -u, --url URL                  AMQP URL, e.g. amqp://guest:guest@localhost:5672/
-  -H, --host HOST                RabbitMQ host (default localhost)
-  -p, --port PORT                RabbitMQ port (default 5672)
-  -L, --login, -U, --user, --user-name, --username, --user_name LOGIN
-                                 login (default guest)
-  -P, --password PASSWORD        password (default guest)
-  -v, --virtualhost, --virtual-host, --virtual_host VHOST
-                                 virtual host (default /)
-  --heartbeat DURATION           AMQP heartbeat, e.g. 60s (default: the transport's)
-  --durable=true|false           declare the queues the registry creates durable or not.
-                                 at_queue declares them durable since commit 6ddd4b0
-                                 (2026-07-20) and non-durable in every version before,
-                                 and RabbitMQ refuses a queue declared with the other
-                                 flag: a deployment whose Python components pin an
-                                 at_queue from before 6ddd4b0 needs --durable=false.
-                                 Queues that exist are adopted as they are. Default: as
-                                 the registry's own queues are if they exist, else true
-
+` + connectionUsage + `
 directory:
   --state FILE                   where the directory is kept, so a restarted registry
                                  forgets no component (Python components never register
@@ -169,11 +130,10 @@ process:
 
 // check refuses, before anything starts, the values the registry cannot work with.
 func (o *registryOptions) check() error {
+	if err := o.conn.check(); err != nil {
+		return err
+	}
 	switch {
-	case o.conn.port < 1 || o.conn.port > 65535:
-		return cli.Usagef("-p/--port %d is not a TCP port (1-65535)", o.conn.port)
-	case o.conn.heartbeat < 0:
-		return cli.Usagef("--heartbeat %v is negative", o.conn.heartbeat)
 	case o.deadAfter < 0:
 		return cli.Usagef("--dead-after %v is negative (0 turns it off)", o.deadAfter)
 	case o.probeEvery <= 0:
@@ -263,11 +223,7 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 		defer api.close()
 	}
 
-	opts := append([]amqpbridge.Option{amqpbridge.WithConnectionName("atq-registry")}, o.conn.durable.Options()...)
-	if o.conn.heartbeat > 0 {
-		opts = append(opts, amqpbridge.WithHeartbeat(o.conn.heartbeat))
-	}
-	sys, err := cli.Connect(ctx, url, log, opts...)
+	sys, err := cli.Connect(ctx, url, log, o.conn.options("atq-registry")...)
 	if err != nil {
 		return cli.Interrupted(ctx, err)
 	}
@@ -340,33 +296,4 @@ func removePidfile(p *cli.Pidfile, log *slog.Logger) {
 	if err := p.Remove(); err != nil {
 		log.Warn("cannot remove the pidfile", "err", err)
 	}
-}
-
-var partNames = []string{"H", "host", "p", "port", "L", "login", "U", "user", "user-name", "username", "user_name",
-	"P", "password", "v", "virtualhost", "virtual-host", "virtual_host"}
-
-func anyPart(set map[string]bool) bool {
-	for _, n := range partNames {
-		if set[n] {
-			return true
-		}
-	}
-	return false
-}
-
-// resolve is the URL to dial: -u, else the parts when any was given, else $AMQP_URL when
-// set, else the parts' defaults.
-func (c *connection) resolve(set map[string]bool) (string, error) {
-	switch {
-	case c.url != "":
-		if !strings.HasPrefix(c.url, "amqp://") && !strings.HasPrefix(c.url, "amqps://") {
-			return "", cli.Usagef("-u/--url must start with amqp:// or amqps://")
-		}
-		return c.url, nil
-	case c.host == "":
-		return "", cli.Usagef("-H/--host is empty")
-	case !anyPart(set) && os.Getenv(cli.EnvURL) != "":
-		return os.Getenv(cli.EnvURL), nil
-	}
-	return amqpbridge.URLFromParts(c.host, c.port, c.login, c.password, c.vhost), nil
 }
