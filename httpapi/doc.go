@@ -30,6 +30,8 @@
 // a CORS preflight is answered 200 "OK" allowing every method and the requested headers.
 //
 // More routes (a console, /metrics, server-sent events) are added with API.Handle, and the
-// API can be mounted in another mux. Serve runs an http.Server for it on a listener and
+// API can be mounted in another mux; atq registry adds the web console's (package console:
+// GET /, /console/..., /api/console, /api/directory, /api/events), and the routes above
+// answer exactly as before. Serve runs an http.Server for it on a listener and
 // Shutdown stops it; the server's goroutines belong to the Server until Shutdown returns.
 package httpapi

@@ -15,6 +15,7 @@ import (
 
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/console"
 	"github.com/at-technology/atqueue/httpapi"
 )
 
@@ -55,7 +56,8 @@ func listenDebugAPI(host string, port int) (*debugAPI, error) {
 }
 
 // start registers the inspector (inspector-<uuid4>, as Python names it, so that front ends
-// that filter it out keep doing so) in sys and serves the API on the listener.
+// that filter it out keep doing so) in sys and serves the API and the web console on the
+// listener.
 func (d *debugAPI) start(ctx context.Context, sys *actors.System, callTimeout time.Duration, log *slog.Logger) error {
 	h, err := sys.Spawn(ctx, component.New("inspector-"+uuid.NewString()))
 	if err != nil {
@@ -65,6 +67,11 @@ func (d *debugAPI) start(ctx context.Context, sys *actors.System, callTimeout ti
 	if err != nil {
 		return fmt.Errorf("debug HTTP API: %w", err)
 	}
+	con, err := console.New(h, console.WithTimeout(callTimeout), console.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("web console: %w", err)
+	}
+	con.Register(api)
 	d.inspector, d.log = h, log
 	d.srv = httpapi.Serve(d.ln, api, log)
 	return nil

@@ -256,6 +256,7 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 			return cli.Stop(sys, cli.Interrupted(ctx, err))
 		}
 		fmt.Fprintf(out, "debug HTTP API listening on %s (calls through %s)\n", api.url(), api.inspector.Name())
+		fmt.Fprintf(out, "web console on %s/\n", api.url())
 	}
 	pid := writePidfile(o.pidfile, log)
 	defer removePidfile(pid, log)
