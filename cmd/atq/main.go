@@ -1,11 +1,23 @@
-// Command atq runs AT_QUEUE services. Its registry subcommand is a drop-in replacement
-// for `python -m at_queue`: the same connection options (spec §11), the same debug HTTP
-// API on -dh/-dp (spec §10, package httpapi) and the same pidfile:
+// Command atq runs AT_QUEUE services and lets an operator look at them and call them.
+//
+// Its registry subcommand is a drop-in replacement for `python -m at_queue`: the same
+// connection options (spec §11), the same debug HTTP API on -dh/-dp (spec §10, package
+// httpapi), with the web console beside it (package console), and the same pidfile:
 //
 //	atq registry [-u URL | -H HOST -p PORT -L LOGIN -P PASSWORD -v VHOST] [--heartbeat D]
 //	             [-dh HOST] [-dp PORT] [--call-timeout D] [--debugger=false]
 //	             [--pidfile PATH] [--state FILE] [--dead-after D] [--debug]
-//	atq help [registry]
+//
+// The verbs take the same connection options and run as a short-lived component
+// (atq-<verb>-<random>) that unregisters on exit; --json makes their output one JSON
+// document, and their exit status tells scripts what failed (exitCodesUsage):
+//
+//	atq ls                                     the components, alive or not
+//	atq inspect NAME                           a component's methods and their arguments
+//	atq call NAME METHOD [key=value ...] [--args JSON] [--token T] [--timeout D]
+//	atq ping NAME
+//	atq configurate NAME FILE|- [--token T]
+//	atq help [COMMAND]
 //
 // Differences from the Python command: bad option values (an unwritable --state, a
 // negative duration, a port out of range, a taken HTTP address) are refused at start; the
@@ -34,21 +46,46 @@ func main() {
 const usage = `usage: atq <command> [options]
 
 commands:
-  registry   run the AT_QUEUE registry over RabbitMQ until SIGINT or SIGTERM
-  help       show this text, or "atq help registry" for the registry's options
-`
+  registry      run the AT_QUEUE registry over RabbitMQ, with the debug HTTP API and the
+                web console, until SIGINT or SIGTERM
+  ls            list the registered components: alive or not, methods, since when
+  inspect NAME  show a component's description and its methods' arguments
+  call NAME METHOD [key=value ...]
+                call a method and print its result
+  ping NAME     check that a component answers
+  configurate NAME FILE|-
+                send a configuration to a component
+  help [COMMAND]
+                show this text, or the options of COMMAND (also: atq COMMAND -h)
+
+The verbs (ls, inspect, call, ping, configurate) take the connection options of atq
+registry (-u URL, or -H -p -L -P -v; $AMQP_URL), --json, --timeout DURATION and --debug.
+
+` + exitCodesUsage
+
+// verbs are the operator's commands, built afresh for each run.
+var verbs = map[string]func() verb{
+	"ls": lsVerb, "inspect": inspectVerb, "call": callVerb, "ping": pingVerb, "configurate": configurateVerb,
+}
 
 func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(errOut, usage)
 		return cli.Usagef("no command given")
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
+	cmd, rest := args[0], args[1:]
+	if mk, ok := verbs[cmd]; ok {
+		return runVerb(ctx, mk(), rest, out, errOut)
+	}
+	switch cmd {
 	case "registry":
 		return registry(ctx, rest, out, errOut)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] == "registry" {
 			return registry(ctx, []string{"-h"}, out, out)
+		}
+		if len(rest) > 0 && verbs[rest[0]] != nil {
+			return runVerb(ctx, verbs[rest[0]](), []string{"-h"}, out, out)
 		}
 		fmt.Fprint(out, usage)
 		return nil
