@@ -27,11 +27,11 @@ type feed struct {
 
 	mu     sync.Mutex
 	subs   map[chan event]struct{}
-	gen    int    // the current poller's generation; an older one's events are dropped
-	last   *event // the current poller's latest event, handed to a new subscriber
+	gen    int                // the current poller's generation; an older one's events are dropped
+	last   *event             // the current poller's latest event, handed to a new subscriber
 	cancel context.CancelFunc // stops the current poller; nil when none runs
 	done   chan struct{}      // closed when it has returned
-	polled int // ticks run, for tests
+	polled int                // ticks run, for tests
 }
 
 func newFeed(reg Registry, every, timeout time.Duration, log *slog.Logger) *feed {

@@ -36,7 +36,7 @@
       noRegistry: 'реестр не отвечает', token: 'Токен авторизации',
       tokenHint: 'Передаётся как auth_token при каждом вызове с этой страницы',
       components: 'Компоненты', filter: 'фильтр', showTools: 'инспекторы и atq',
-      name: 'Имя', state: 'Состояние', methods: 'Методы', since: 'Зарегистрирован',
+      name: 'Имя', state: 'Состояние', methods: 'Методы', since: 'Регистрация',
       alive: 'работает', dead: 'не отвечает', unknown: 'неизвестно', lastSeen: 'последний раз {0}',
       empty: 'Компонентов нет.', pick: 'Выберите компонент, чтобы увидеть его методы.',
       noLiveness: 'Этот реестр не сообщает, живы ли компоненты и когда они зарегистрированы (python -m at_queue?).',
@@ -208,7 +208,8 @@
   // dots, so that an error's loc finds its field.
   const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
-  const field = (schema, path, name, required, description) => {
+  // An array's items are fields too (item true): they have no required/optional label.
+  const field = (schema, path, name, required, description, item) => {
     const { s, nullable } = normalize(schema);
     const kind = kindOf(s);
     const wrap = el('div', { class: 'field', dataset: { path, kind } });
@@ -216,9 +217,10 @@
     const label = el('label', null,
       el('span', { class: 'fname' }, name),
       el('span', { class: 'ftype' }, typeText(schema)),
-      el('span', { class: 'freq', i18n: required ? 'required' : 'optional' }),
+      item ? null : el('span', { class: 'freq', i18n: required ? 'required' : 'optional' }),
       hasDefault ? el('span', { class: 'freq', i18n: ['default', [JSON.stringify(s.default)]] }) : null);
-    const desc = description || s.description;
+    // pydantic v1 describes every enum so; it says nothing.
+    const desc = description || (s.description === 'An enumeration.' ? '' : s.description);
     let control;
     let get;
     const inputId = 'f-' + Math.random().toString(36).slice(2);
@@ -282,7 +284,7 @@
         const list = el('div', { class: 'items' });
         const addItem = () => {
           const i = items.length;
-          const f = field(s.items, path + '.' + i, '[' + i + ']', true, null);
+          const f = field(s.items, path + '.' + i, '[' + i + ']', true, null, true);
           const row = el('div', { class: 'item' }, f.node,
             el('button', { type: 'button', class: 'small', i18n: 'remove', i18nTitle: 'removeTitle', onclick: () => {
               items.splice(items.indexOf(f), 1);
@@ -458,8 +460,9 @@
     const a = c.alive === true ? 'true' : c.alive === false ? 'false' : 'unknown';
     const s = el('span', { class: 'state', dataset: { alive: a } }, el('span', { class: 'dot' }),
       tx(a === 'true' ? 'alive' : a === 'false' ? 'dead' : 'unknown'));
-    if (c.alive === false && c.last_alive) s.append(' ', el('span', { class: 'muted' }, timeEl(c.last_alive, 'lastSeen')));
-    return s;
+    const cell = el('span', null, s);
+    if (c.alive === false && c.last_alive) cell.append(el('span', { class: 'seen' }, timeEl(c.last_alive, 'lastSeen')));
+    return cell;
   };
 
   const renderList = () => {
@@ -476,7 +479,7 @@
     el('td', null, el('span', { class: 'name' }, c.name), c.go ? el('span', { class: 'badge', i18nTitle: 'language' }, 'Go') : null),
     el('td', null, aliveCell(c)),
     el('td', { class: 'num' }, String(c.methods)),
-    el('td', null, c.registered_at ? timeEl(c.registered_at) : el('span', { class: 'muted' }, '—')))));
+    el('td', { class: 'when' }, c.registered_at ? timeEl(c.registered_at) : el('span', { class: 'muted' }, '—')))));
     document.getElementById('empty').hidden = rows.length > 0;
     const notice = document.getElementById('notice');
     notice.hidden = v.liveness;
