@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +29,7 @@ type verbRig struct {
 	url     string
 	probe   *component.Handle // a Go component of the test, to read the registry
 	configs chan string       // what Tools' configurate received: token + " " + config
+	hangs   chan struct{}     // a call to Mute.hang began
 }
 
 // PointArgs are the arguments of Tools.place: a nested object, a list and an optional
@@ -48,10 +50,10 @@ func newVerbRig(t *testing.T) *verbRig {
 	reg.WaitLine("registry listening on ", ready)
 	t.Cleanup(func() { stop(t, reg, os.Interrupt) })
 	sys, _ := apitest.System(t, url, nil)
-	r := &verbRig{url: url, configs: make(chan string, 4)}
+	r := &verbRig{url: url, configs: make(chan string, 4), hangs: make(chan struct{}, 4)}
 	apitest.Spawn(t, sys, apitest.IntSummator())
 	apitest.Spawn(t, sys, apitest.Guard())
-	apitest.Spawn(t, sys, apitest.Silent(nil))
+	apitest.Spawn(t, sys, apitest.Silent(r.hangs))
 	tools := component.New("Tools", component.Describe("Things to test atq with"),
 		component.OnConfigurate(func(_ context.Context, config json.RawMessage, token string) (any, error) {
 			var c struct{ Refuse bool }
@@ -117,6 +119,16 @@ func (r *verbRig) config(t *testing.T) string {
 		t.Fatal("Tools got no configuration")
 	}
 	return ""
+}
+
+// hang waits until a call to Mute.hang has begun.
+func (r *verbRig) hang(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.hangs:
+	case <-time.After(apitest.Wait):
+		t.Fatal("the call did not reach Mute")
+	}
 }
 
 // result is how a verb ended.
@@ -247,6 +259,12 @@ func TestVerbs(t *testing.T) {
 		r.atq(t, "call", "Guard", "whoami", "--token", "tok-1").want(t, 0, "tok-1\n", "")
 		r.atq(t, "call", "Legacy", "int_sum", "a=1", "b=2").want(t, exitFailed, "", "is registered but not alive")
 		r.atq(t, "call", "Mute", "hang", "--timeout", "700ms").want(t, exitNoAnswer, "", "atq: no answer from Mute.hang within 700ms (--timeout)\n")
+		r.hang(t)
+		p := start(t, "call", "Mute", "hang", "-u", r.url)
+		r.hang(t)
+		if code := p.Stop(os.Interrupt, stopped); code != exitInterrupted || !strings.Contains(p.Stderr(), "atq: interrupted (received SIGINT)") {
+			t.Errorf("SIGINT during a call: exit status %d\n%s", code, p.Stderr())
+		}
 		r.atq(t, "call", "IntSummator", "int_sum", "a").want(t, exitUsage, "", `atq: usage: argument "a" is not key=value`)
 		r.atq(t, "call", "IntSummator", "int_sum", "--args", "[1]").want(t, exitUsage, "", "atq: usage: --args must be a JSON object")
 		r.atq(t, "call", "IntSummator").want(t, exitUsage, "", "atq: usage: call needs the NAME of a component and a METHOD")
@@ -336,6 +354,29 @@ func TestVerbsWithoutRegistry(t *testing.T) {
 	p = start(t, "ls", "-x")
 	if code := p.Wait(stopped); code != exitUsage {
 		t.Errorf("an unknown option: exit status %d", code)
+	}
+}
+
+// Each verb's -h names every option it takes.
+func TestVerbHelpNamesEveryOption(t *testing.T) {
+	for name, mk := range verbs {
+		v := mk()
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		var o verbOptions
+		o.flags(fs, v.withToken, v.withArgs)
+		text := v.usage + verbCommonUsage + connectionUsage
+		fs.VisitAll(func(f *flag.Flag) {
+			n := "-" + f.Name
+			if len(f.Name) > 2 {
+				n = "--" + f.Name
+			}
+			if !strings.Contains(text, n) {
+				t.Errorf("atq %s -h does not name %s", name, n)
+			}
+		})
+		if strings.Contains(text, "-v, --verbose") || !strings.HasPrefix(v.usage, "usage: atq "+name) {
+			t.Errorf("atq %s -h:\n%s", name, v.usage)
+		}
 	}
 }
 
