@@ -31,7 +31,6 @@ type feed struct {
 	last   *event             // the current poller's latest event, handed to a new subscriber
 	cancel context.CancelFunc // stops the current poller; nil when none runs
 	done   chan struct{}      // closed when it has returned
-	polled int                // ticks run, for tests
 }
 
 func newFeed(reg Registry, every, timeout time.Duration, log *slog.Logger) *feed {
@@ -78,9 +77,11 @@ func (f *feed) unsubscribe(ch chan event) {
 func (f *feed) publish(gen int, ev event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.polled++
 	if gen != f.gen || (f.last != nil && f.last.name == ev.name && bytes.Equal(f.last.data, ev.data)) {
 		return
+	}
+	if ev.name == "problem" {
+		f.log.Warn("console: the registry does not answer", "detail", string(ev.data))
 	}
 	f.last = &ev
 	for ch := range f.subs {

@@ -53,7 +53,7 @@ type verbOptions struct {
 	args    string // call
 }
 
-// DefaultVerbTimeout bounds each step of a verb: connecting, registering, the request.
+// defaultVerbTimeout bounds each step of a verb: connecting, registering, the request.
 const defaultVerbTimeout = 10 * time.Second
 
 const verbCommonUsage = `  --json                         print one JSON document on stdout (an error too:
