@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,12 +138,25 @@ func (s *System) notify(what string) func(supervision.Event) {
 }
 
 func (s *System) notifyComponent(ev supervision.Event) {
+	name := componentName(ev.Child.Id)
 	switch ev.Directive {
 	case supervision.Restart:
-		s.cfg.log.Warn("component restarts", "actor", ev.Child.Id, "reason", ev.Reason, "restarts", ev.Restarts, "delay", ev.Delay)
+		s.cfg.log.Warn("component restarts", "component", name, "reason", ev.Reason, "restarts", ev.Restarts, "delay", ev.Delay)
 	case supervision.Stop:
-		s.cfg.log.Error("component failed too often and stops", "actor", ev.Child.Id, "reason", ev.Reason, "restarts", ev.Restarts)
+		s.cfg.log.Error("component failed too often and stops", "component", name, "reason", ev.Reason, "restarts", ev.Restarts)
 	}
+}
+
+// componentName reads a component's name out of its actor's id
+// ("atq/components/<name>-<n>", or under a group).
+func componentName(id string) string {
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		id = id[i+1:]
+	}
+	if i := strings.LastIndexByte(id, '-'); i > 0 {
+		id = id[:i]
+	}
+	return id
 }
 
 // connected waits for the bridge's first connection.

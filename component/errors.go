@@ -1,8 +1,10 @@
 package component
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/at-technology/atqueue/wire"
 )
@@ -49,13 +51,36 @@ type RemoteError struct {
 	Items    []wire.ErrorItem
 }
 
+// Error is one line: the target, the kind, and each error entry in one line (for
+// invalid arguments, each failing field and why: "b: value is not a valid integer"). The
+// entries as they came, Python's error objects included, are in Items.
 func (e *RemoteError) Error() string {
 	target := e.Receiver
 	if e.Method != "" {
 		target += "." + e.Method
 	}
-	return fmt.Sprintf("%s: %v: %s", target, e.Kind, wire.ErrorTexts(e.Items))
+	parts := make([]string, len(e.Items))
+	for i, it := range e.Items {
+		parts[i] = strings.Join(strings.Fields(it.Summary()), " ")
+	}
+	return fmt.Sprintf("%s: %v: %s", target, e.Kind, strings.Join(parts, "; "))
 }
+
+// ResultError is a result that does not decode into the value the caller gave Call.
+// errors.Is(err, ErrBadAnswer) holds.
+type ResultError struct {
+	Receiver string
+	Method   string
+	Result   json.RawMessage // as it came
+	Err      error           // why it does not decode
+}
+
+func (e *ResultError) Error() string {
+	return fmt.Sprintf("%s.%s: %v: the result %.200s does not fit: %v", e.Receiver, e.Method, ErrBadAnswer, e.Result, e.Err)
+}
+
+// Unwrap lets errors.Is match ErrBadAnswer and the decoding error.
+func (e *ResultError) Unwrap() []error { return []error{ErrBadAnswer, e.Err} }
 
 // Unwrap lets errors.Is match the kind.
 func (e *RemoteError) Unwrap() error { return e.Kind }

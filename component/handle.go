@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/wire"
@@ -89,7 +90,7 @@ func (h *Handle) Call(ctx context.Context, receiver, method string, args, result
 		return nil
 	}
 	if err := wire.Unmarshal(ans.Result, result); err != nil {
-		return fmt.Errorf("%w: result of %s.%s: %v", ErrBadAnswer, receiver, method, err)
+		return &ResultError{Receiver: receiver, Method: method, Result: ans.Result, Err: err}
 	}
 	return nil
 }
@@ -116,6 +117,8 @@ type Future struct {
 	h        *Handle
 	id       string
 	receiver string
+	payload  []byte // the request's message, read again only to log the call
+	started  time.Time
 	r        *reply
 }
 
@@ -160,7 +163,7 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	}
 	r := newReply(h.root.ActorSystem())
 	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, body: body, headers: o.headers, failFast: o.failFast}, r.pid)
-	return &Future{h: h, id: env.MessageID, receiver: receiver, r: r}, nil
+	return &Future{h: h, id: env.MessageID, receiver: receiver, payload: payload, started: time.Now(), r: r}, nil
 }
 
 // Wait blocks until the answer arrives or ctx ends (the call timeout applies when ctx has
@@ -172,21 +175,51 @@ func (f *Future) Wait(ctx context.Context) (Reply, error) {
 		defer cancel()
 	}
 	defer f.r.close()
+	var (
+		rep Reply
+		err error
+	)
 	select {
 	case m := <-f.r.ch:
-		return f.outcome(m)
+		rep, err = f.outcome(m)
 	case <-ctx.Done():
 		select {
 		case m := <-f.r.ch: // it came after all
-			return f.outcome(m)
+			rep, err = f.outcome(m)
 		default:
+			f.h.root.Send(f.h.pid, &forgetCall{id: f.id})
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				err = fmt.Errorf("request to %s: %w (%w)", f.receiver, ErrTimeout, ctx.Err())
+			} else {
+				err = fmt.Errorf("request to %s: %w", f.receiver, ctx.Err())
+			}
 		}
-		f.h.root.Send(f.h.pid, &forgetCall{id: f.id})
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Reply{}, fmt.Errorf("request to %s: %w (%w)", f.receiver, ErrTimeout, ctx.Err())
-		}
-		return Reply{}, fmt.Errorf("request to %s: %w", f.receiver, ctx.Err())
 	}
+	f.logCall(ctx, rep, err)
+	return rep, err
+}
+
+// logCall writes the one debug line of a call: caller, receiver, method, outcome,
+// latency and message id.
+func (f *Future) logCall(ctx context.Context, rep Reply, err error) {
+	if !f.h.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	var what string
+	_ = wire.Fields(f.payload, func(k string, v []byte) {
+		if k == "method" || k == "type" && what == "" {
+			what, _ = wire.StringValue(v)
+		}
+	})
+	outcome := "ok"
+	switch {
+	case err != nil:
+		outcome = err.Error()
+	case rep.HasErrors:
+		outcome = wire.Classify(rep.From, rep.Errors).String()
+	}
+	f.h.log.Debug("call", "caller", f.h.def.name, "receiver", f.receiver, "method", what, "outcome", outcome,
+		"latency", time.Since(f.started), "message_id", f.id)
 }
 
 func (f *Future) outcome(m any) (Reply, error) {

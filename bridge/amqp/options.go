@@ -22,7 +22,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		heartbeat:      10 * time.Second,
-		logger:         slog.Default(),
+		logger:         slog.New(slog.DiscardHandler),
 		confirmTimeout: 30 * time.Second,
 		reconnect:      supervision.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2, Jitter: 0.5},
 	}
@@ -42,7 +42,8 @@ func WithHeartbeat(d time.Duration) Option {
 	return func(o *options) { o.heartbeat = d }
 }
 
-// WithLogger sets where the transport reports connection events (default slog.Default()).
+// WithLogger sets where the transport reports connection events (default: nowhere; the
+// process-wide default logger is never used unasked).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		if l != nil {

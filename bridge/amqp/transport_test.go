@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
@@ -661,3 +662,37 @@ func TestDurabilityHint(t *testing.T) {
 		t.Errorf("another refusal got the durability hint: %v", got)
 	}
 }
+
+// The transport logs nothing through the process-wide default logger unless it is given
+// a logger: a program's own logs are not interleaved with the library's unasked.
+func TestNoDefaultLogger(t *testing.T) {
+	url := rabbittest.VHost(t)
+	var mu sync.Mutex
+	var lines []string
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		lines = append(lines, string(p))
+		mu.Unlock()
+		return len(p), nil
+	}), nil)))
+	defer slog.SetDefault(prev)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tr, err := amqpbridge.Dial(ctx, url) // connects and closes: both are logged when asked
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) > 0 {
+		t.Errorf("the transport wrote to the default logger: %q", lines)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

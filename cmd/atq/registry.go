@@ -40,6 +40,7 @@ type registryOptions struct {
 	// process
 	pidfile string
 	debug   bool
+	log     *cli.LogOptions
 }
 
 // flags registers every option under all its names (the flag package accepts each with
@@ -72,6 +73,7 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 
 	fs.StringVar(&o.pidfile, "pidfile", cli.DefaultPidfile, "")
 	fs.BoolVar(&o.debug, "debug", false, "")
+	o.log = cli.LogFlags(fs, slog.LevelInfo)
 }
 
 const registryUsage = `usage: atq registry [options]
@@ -124,7 +126,9 @@ process:
   --pidfile PATH                 write the process id there, creating its folder, and
                                  remove it at exit (default /var/run/at_queue/pidfile.pid;
                                  "" writes none); a failure to write it is logged
-  --debug                        log debug records
+  --debug                        log debug records (--log-level debug)
+  --log-format text|json         text for people (default), json for log collectors
+  --log-level LEVEL              debug, info (default), warn or error
   -h, --help                     show this text
 `
 
@@ -194,7 +198,10 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	log := cli.Logger(errOut, cli.Level(o.debug))
+	if o.debug {
+		o.log.SetLevel(slog.LevelDebug)
+	}
+	log := o.log.Logger(errOut)
 
 	url, err := o.conn.resolve(set)
 	if err != nil {

@@ -49,6 +49,7 @@ type verbOptions struct {
 	json    bool
 	timeout time.Duration
 	debug   bool
+	log     *cli.LogOptions
 	token   string // call, configurate
 	args    string // call
 }
@@ -60,7 +61,9 @@ const verbCommonUsage = `  --json                         print one JSON documen
                                  {"errors": [...]}, as the wire carries them)
   --timeout DURATION             bound on connecting, on registering and on the request
                                  (default 10s)
-  --debug                        log what the connection does, on stderr
+  --debug                        log what the connection does, on stderr (--log-level debug)
+  --log-format text|json         text for people (default), json for log collectors
+  --log-level LEVEL              debug, info, warn (default) or error
   -h, --help                     show this text
 
 The verb runs as a short-lived component named atq-<verb>-<random>, which registers with
@@ -73,6 +76,7 @@ func (o *verbOptions) flags(fs *flag.FlagSet, withToken, withArgs bool) {
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.DurationVar(&o.timeout, "timeout", defaultVerbTimeout, "")
 	fs.BoolVar(&o.debug, "debug", false, "")
+	o.log = cli.LogFlags(fs, slog.LevelWarn)
 	if withToken {
 		fs.StringVar(&o.token, "token", "", "")
 	}
@@ -122,11 +126,10 @@ func runVerb(ctx context.Context, v verb, args []string, out, errOut io.Writer) 
 	if err := v.positional(&o, pos, dashdash); err != nil {
 		return err
 	}
-	level := slog.LevelWarn // a verb's output is its answer, not the connection's story
-	if o.debug {
-		level = slog.LevelDebug
+	if o.debug { // a verb's output is its answer: by default only warnings are logged
+		o.log.SetLevel(slog.LevelDebug)
 	}
-	log := cli.Logger(errOut, level)
+	log := o.log.Logger(errOut)
 
 	err = func() error {
 		sys, err := cli.Connect(ctx, url, log, o.conn.options("atq-"+v.name)...)

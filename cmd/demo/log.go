@@ -34,7 +34,7 @@ func (h *personHandler) Handle(_ context.Context, r slog.Record) error {
 	fmt.Fprintf(&b, "  %s %s", mark, r.Message)
 	sep := ": "
 	add := func(a slog.Attr) bool {
-		if a.Key == "reason" || a.Key == "panic" {
+		if a.Key == "reason" || a.Key == "panic" || a.Key == "stack" {
 			return true // the caller's line says why; keep these lines short
 		}
 		v := a.Value.Resolve()

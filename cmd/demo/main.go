@@ -2,7 +2,7 @@
 // SumRequester, over the embedded transport (no broker needed), and shows a supervised
 // crash and restart.
 //
-//	go run ./cmd/demo [-v] [--amqp URL]
+//	go run ./cmd/demo [--log-level info] [--log-format text|json] [--amqp URL]
 //
 // With --amqp the same scene runs over RabbitMQ at URL (all parties still in this
 // process). Without it the demo stays embedded; $AMQP_URL is deliberately not consulted.
@@ -16,8 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/at-technology/atqueue/actors"
@@ -27,27 +25,27 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "demo:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Main("demo", func(ctx context.Context, args []string) error {
+		return run(ctx, args, os.Stdout)
+	}))
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	verbose := fs.Bool("v", false, "log what the runtime does")
 	amqpURL := fs.String("amqp", "", "run over RabbitMQ at this AMQP `URL` instead of the embedded transport")
 	durable := cli.DurableFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	logs := cli.LogFlags(fs, slog.LevelWarn)
+	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelInfo
-	}
-	logger := slog.New(newPersonHandler(out, level))
+	// For people watching, short lines among the demo's own; --log-format asks for a log
+	// proper, on stderr.
+	logger := slog.New(newPersonHandler(out, logs.Level()))
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "log-format" {
+			logger = logs.Logger(os.Stderr)
+		}
+	})
 
 	var sys *actors.System
 	var err error

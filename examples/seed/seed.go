@@ -5,7 +5,7 @@ package seed
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"math/big"
 	"sync/atomic"
 
@@ -44,14 +44,15 @@ func SumRequester() *component.Component {
 	return component.New("SumRequester", component.Describe("Calls IntSummator.int_sum"))
 }
 
-// Flaky defines a component whose flaky_sum panics on its first call and works after
-// its supervisor has restarted it: the demo's crash-and-restart scene.
+// Flaky defines a component whose flaky_sum finds its state broken on its first call
+// (it returns component.ErrRestart: the caller gets a ComponentCrashedException and the
+// supervisor restarts the component) and works after: the demo's crash-and-restart scene.
 func Flaky() *component.Component {
 	var calls atomic.Int32
 	c := component.New("Flaky")
 	component.Method(c, "flaky_sum", func(_ context.Context, in Addends) (*big.Int, error) {
 		if calls.Add(1) == 1 {
-			panic(errors.New("simulated crash on the first call"))
+			return nil, fmt.Errorf("%w: simulated broken state on the first call", component.ErrRestart)
 		}
 		return new(big.Int).Add(&in.A, &in.B), nil
 	})

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -101,30 +99,8 @@ func Parse(fs *flag.FlagSet, args []string, extra bool) error {
 	return nil
 }
 
-// Logger is a plain-text slog logger for people: time of day, level, message and
-// key=value pairs, from level up.
-func Logger(w io.Writer, level slog.Leveler) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
-				return slog.String(slog.TimeKey, a.Value.Time().Format(time.TimeOnly+".000"))
-			}
-			return a
-		},
-	}))
-}
-
 // ShutdownTimeout bounds the ordered shutdown after a signal.
 const ShutdownTimeout = 10 * time.Second
 
 // StartTimeout bounds dialling the broker and registering.
 const StartTimeout = 10 * time.Second
-
-// Level is slog.LevelDebug when verbose, else slog.LevelInfo.
-func Level(verbose bool) slog.Level {
-	if verbose {
-		return slog.LevelDebug
-	}
-	return slog.LevelInfo
-}
