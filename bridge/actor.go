@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/metrics"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -19,6 +20,7 @@ import (
 type Option func(*config)
 
 type config struct {
+	metrics     *metrics.Metrics
 	log         *slog.Logger
 	redial      supervision.Backoff
 	holdFor     time.Duration
@@ -33,6 +35,9 @@ func WithLogger(l *slog.Logger) Option {
 		}
 	}
 }
+
+// WithMetrics counts the connection's restorations in m.
+func WithMetrics(m *metrics.Metrics) Option { return func(c *config) { c.metrics = m } }
 
 // WithRedial sets the backoff between attempts to connect again after the bridge
 // restarted and its first attempt failed (default 100ms to 5s).
@@ -379,6 +384,9 @@ func (b *bridgeActor) link(c actor.Context, m *linkEvent) {
 	if m.gen != st.tGen || st.t == nil {
 		return
 	}
+	if m.up && !st.up {
+		st.cfg.metrics.Reconnect()
+	}
 	st.up, st.linkErr = m.up, m.reason
 	b.notifyWatchers(c)
 }
@@ -667,9 +675,9 @@ func (b *bridgeActor) probe(c actor.Context, m *Probe) {
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
-		n, err := p.Consumers(ctx, m.Queue)
+		n, msgs, err := p.Stat(ctx, m.Queue)
 		if to != nil {
-			sys.Root.Send(to, &Probed{Queue: m.Queue, Tag: m.Tag, Consumers: n, Err: err})
+			sys.Root.Send(to, &Probed{Queue: m.Queue, Tag: m.Tag, Consumers: n, Messages: msgs, Err: err})
 		}
 	}()
 }

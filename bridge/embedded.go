@@ -108,14 +108,20 @@ func (e *Embedded) Depth(name string) int {
 }
 
 // Consumers counts the consumers of a declared queue.
-func (e *Embedded) Consumers(_ context.Context, queue string) (int, error) {
+func (e *Embedded) Consumers(ctx context.Context, queue string) (int, error) {
+	n, _, err := e.Stat(ctx, queue)
+	return n, err
+}
+
+// Stat counts the consumers of a declared queue and its ready messages.
+func (e *Embedded) Stat(_ context.Context, queue string) (consumers, messages int, err error) {
 	q, err := e.queue(queue)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.consumers), nil
+	return len(q.consumers), len(q.ready), nil
 }
 
 // Consume attaches a consumer to a declared queue.
@@ -449,6 +455,13 @@ func (c *embeddedConn) Consumers(ctx context.Context, queue string) (int, error)
 		return 0, err
 	}
 	return c.e.Consumers(ctx, queue)
+}
+
+func (c *embeddedConn) Stat(ctx context.Context, queue string) (int, int, error) {
+	if err := c.open(); err != nil {
+		return 0, 0, err
+	}
+	return c.e.Stat(ctx, queue)
 }
 
 func (c *embeddedConn) Drain(ctx context.Context, queue string, max int) ([]Message, error) {

@@ -98,6 +98,7 @@ type (
 		Queue     string
 		Tag       any
 		Consumers int
+		Messages  int // ready in the queue
 		Err       error
 	}
 	// Drain asks for up to Max messages waiting in Queue, taken without consuming it; the

@@ -60,6 +60,8 @@ type Transport interface {
 type Prober interface {
 	// Consumers returns the number of consumers of queue. It may wait on the network.
 	Consumers(ctx context.Context, queue string) (int, error)
+	// Stat returns the number of consumers of queue and of the messages ready in it.
+	Stat(ctx context.Context, queue string) (consumers, messages int, err error)
 }
 
 // Drainer is implemented by transports that can take the messages waiting in a queue

@@ -472,20 +472,28 @@ func amqpCode(err error) int {
 // Consumers returns the number of consumers of queue (a passive declare); a queue that
 // does not exist fails with bridge.ErrNoQueue.
 func (t *Transport) Consumers(ctx context.Context, queue string) (int, error) {
-	return onDeclare(t, ctx, func(get declChan) (int, error) {
+	n, _, err := t.Stat(ctx, queue)
+	return n, err
+}
+
+// Stat returns the consumers of queue and the messages ready in it (a passive declare);
+// a queue that does not exist fails with bridge.ErrNoQueue.
+func (t *Transport) Stat(ctx context.Context, queue string) (consumers, messages int, err error) {
+	q, err := onDeclare(t, ctx, func(get declChan) (amqp.Queue, error) {
 		ch, err := get()
 		if err != nil {
-			return 0, err
+			return amqp.Queue{}, err
 		}
 		q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
 		if err != nil {
 			if amqpCode(err) == amqp.NotFound {
-				return 0, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
+				return q, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
 			}
-			return 0, fmt.Errorf("inspecting queue %s: %w", queue, err)
+			return q, fmt.Errorf("inspecting queue %s: %w", queue, err)
 		}
-		return q.Consumers, nil
+		return q, nil
 	})
+	return q.Consumers, q.Messages, err
 }
 
 // Drain takes up to max messages off queue with basic.get in no-ack mode: they are
