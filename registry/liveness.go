@@ -33,6 +33,7 @@ func (r *registryActor) probeAll(c actor.Context) {
 	if !r.st.active || r.st.cfg.probeEvery <= 0 {
 		return
 	}
+	r.sweepFlights(time.Now())
 	for _, n := range r.st.order {
 		if e := r.st.byName[n]; !e.probing {
 			e.probing = true
@@ -68,6 +69,7 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 		}
 		now := time.Now()
 		e.probed, e.consumers = true, m.Consumers
+		st.cfg.metrics.QueueDepth(e.name, m.Messages)
 		if e.consumers > 0 {
 			if !e.seen {
 				st.cfg.log.Info("component consumes its queue", "component", e.name)

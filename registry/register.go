@@ -145,7 +145,7 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 		r.open(c, e)
 	}
 	e.desc = desc.JSON
-	e.methods = countMethods(desc.JSON)
+	e.setMethods(desc.JSON)
 	e.instance = instance
 	e.lastAlive = time.Now()
 	e.registeredAt = e.lastAlive
@@ -234,13 +234,22 @@ func (r *registryActor) republish(c actor.Context, e *entry, now time.Time) {
 	}
 }
 
-// countMethods is the number of methods a normalised description lists.
-func countMethods(desc json.RawMessage) int {
+// methodsOf is the set of methods a normalised description lists.
+func methodsOf(desc json.RawMessage) map[string]struct{} {
 	var d struct {
 		Methods map[string]json.RawMessage `json:"methods"`
 	}
 	_ = wire.Unmarshal(desc, &d)
-	return len(d.Methods)
+	set := make(map[string]struct{}, len(d.Methods))
+	for m := range d.Methods {
+		set[m] = struct{}{}
+	}
+	return set
+}
+
+func (e *entry) setMethods(desc json.RawMessage) {
+	e.methodSet = methodsOf(desc)
+	e.methods = len(e.methodSet)
 }
 
 // check refuses a description past the name and method limits.
@@ -248,7 +257,7 @@ func (l Limits) check(d Description) error {
 	if n := utf8.RuneCountInString(d.Name); n > l.Name {
 		return fmt.Errorf("%w: the name is %d characters long; this registry accepts at most %d (atq registry --max-name)", ErrBadDescription, n, l.Name)
 	}
-	if n := countMethods(d.JSON); n > l.Methods {
+	if n := len(methodsOf(d.JSON)); n > l.Methods {
 		return fmt.Errorf("%w: %s has %d methods; this registry accepts at most %d (atq registry --max-methods)", ErrBadDescription, wire.PyString(d.Name), n, l.Methods)
 	}
 	return nil

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
+	"github.com/at-technology/atqueue/metrics"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -33,6 +35,7 @@ type config struct {
 	limits       Limits
 	forgetAfter  time.Duration
 	linger       time.Duration
+	metrics      *metrics.Metrics
 }
 
 // Limits bound what a component may register: every inspect_all answers every
@@ -134,6 +137,7 @@ type entry struct {
 	instance     string    // the registering process's instance id (Go components send one)
 	registeredAt time.Time // when it registered, or was restored from the state file
 	methods      int       // how many methods its description lists
+	methodSet    map[string]struct{}
 	lastAlive    time.Time // last time its queue had a consumer (or its registration)
 	consumers    int
 	probed       bool
@@ -190,6 +194,10 @@ type state struct {
 	// lingering keeps consuming the send queue of a component that unregistered, by
 	// session, so that the answers it still sends reach their callers.
 	lingering map[string]*linger
+
+	flights  map[string]*flight // requests routed, by message id (see calls.go)
+	watchers []*actor.PID       // in-process watchers of the calls
+	remote   map[string]remoteWatcher
 }
 
 // linger is the consumer of an unregistered component's send queue, kept for a while
@@ -227,7 +235,8 @@ func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	st := &state{cfg: cfg, bridge: bridgePID, byName: map[string]*entry{}, bySid: map[string]*entry{}, lingering: map[string]*linger{}}
+	st := &state{cfg: cfg, bridge: bridgePID, byName: map[string]*entry{}, bySid: map[string]*entry{}, lingering: map[string]*linger{},
+		flights: map[string]*flight{}, remote: map[string]remoteWatcher{}}
 	if err := cfg.validate(); err != nil {
 		st.readyErr = err
 	}
@@ -292,6 +301,10 @@ func (r *registryActor) Receive(c actor.Context) {
 		}
 	case *stateLoaded:
 		r.restored(c, m)
+	case *Watch:
+		st.watchers = append(st.watchers, c.Sender())
+	case *Unwatch:
+		st.watchers = slices.DeleteFunc(st.watchers, c.Sender().Equal)
 	case *Ready:
 		r.ready(c, false)
 	case *AwaitActive:
@@ -432,17 +445,25 @@ func (r *registryActor) handle(c actor.Context, d *bridge.Delivery) {
 	}
 	target := st.byName[env.Reciever]
 	if target == nil {
-		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(wire.NotRegisteredYet(env.Reciever)), nil, d)
+		text := wire.NotRegisteredYet(env.Reciever)
+		if !env.IsAnswer() {
+			r.answeredHere(c, &env, nil, wire.KindUnknownComponent, text)
+		}
+		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID, wire.ErrorsMessage(text), nil, d)
 		return
 	}
 	if now := time.Now(); !env.IsAnswer() && target.dead(now, &st.cfg) {
-		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID, notAlive(target, now), nil, d)
+		msg := notAlive(target, now)
+		r.answeredHere(c, &env, target, wire.KindNotAlive, wire.NotAliveFor(target.name, now.Sub(target.lastAlive)))
+		r.answer(c, replyQueue, wire.RegistryName, env.Sender, env.MessageID, msg, nil, d)
 		return
 	}
 	queue := wire.RecieveQueue(target.sid)
 	p := &bridge.Publish{Queue: queue, Body: d.Body, Headers: d.Headers, Settle: d}
-	if !env.IsAnswer() {
+	if env.IsAnswer() {
+		r.routedAnswer(c, &env)
+	} else {
+		r.routedRequest(&env, target)
 		// A request routed to a queue that no longer exists is answered by the registry.
 		p.Notify, p.ErrorsOnly, p.Tag = c.Self(), true, &unroutable{reply: replyQueue, env: env, queue: queue}
 	}
@@ -463,8 +484,9 @@ type unroutable struct {
 
 func (r *registryActor) unroutable(c actor.Context, m *unroutable) {
 	r.st.cfg.log.Warn("routed a request to a queue that does not exist", "component", m.env.Reciever, "queue", m.queue, "sender", m.env.Sender)
-	r.answer(c, m.reply, wire.RegistryName, m.env.Sender, m.env.MessageID,
-		wire.ErrorsMessage(wire.NotAliveNoQueue(m.env.Reciever, m.queue)), nil, nil)
+	text := wire.NotAliveNoQueue(m.env.Reciever, m.queue)
+	r.answeredHere(c, &m.env, r.st.byName[m.env.Reciever], wire.KindNotAlive, text)
+	r.answer(c, m.reply, wire.RegistryName, m.env.Sender, m.env.MessageID, wire.ErrorsMessage(text), nil, nil)
 }
 
 // handleOwn serves the registry's own queue: inspect and inspect_all (and, as a Go
@@ -514,8 +536,8 @@ func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 		if st.byName[s.Name] != nil || st.bySid[s.SessionID] != nil {
 			continue
 		}
-		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, lastAlive: now, registeredAt: now,
-			methods: countMethods(s.Description)}
+		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, lastAlive: now, registeredAt: now}
+		e.setMethods(s.Description)
 		st.byName[e.name], st.bySid[e.sid] = e, e
 		st.order = append(st.order, e.name)
 		r.open(c, e)
@@ -545,6 +567,8 @@ func (r *registryActor) remove(e *entry) {
 	defer r.persist()
 	delete(st.byName, e.name)
 	delete(st.bySid, e.sid)
+	delete(st.remote, e.name)
+	st.cfg.metrics.Forget(e.name)
 	for i, n := range st.order {
 		if n == e.name {
 			st.order = append(st.order[:i:i], st.order[i+1:]...)

@@ -67,11 +67,14 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 			r.keepRouting(c, e)
 			r.remove(e)
 		}
+	case wire.TypeWatch:
+		ok := r.watch(c, env, reply)
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: ok}}, nil, d)
 	case wire.TypeDirectory:
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: r.directory()}}, nil, d)
 	default:
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
-			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect, inspect_all and directory", wire.PyString(p.Type))), nil, d)
+			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect, inspect_all, directory and watch", wire.PyString(p.Type))), nil, d)
 	}
 }
 

@@ -12,6 +12,8 @@ const (
 	TypeRegister        = "register"
 	TypeUnregister      = "unregister" // Go extension: a component leaving on purpose
 	TypeDirectory       = "directory"  // Go extension: the registry's view of every component
+	TypeWatch           = "watch"      // Go extension: a stream of the calls the registry routes
+	TypeCall            = "call"       // Go extension: one event of that stream
 	TypeInspect         = "inspect"
 	TypeInspectAll      = "inspect_all"
 	TypeCheckRegistered = "check_registered"
@@ -238,4 +240,20 @@ type DirectoryEntry struct {
 	RegisteredAt string `json:"registered_at"` // RFC 3339, when it registered (or was restored)
 	LastAlive    string `json:"last_alive"`    // RFC 3339, when its queue last had a consumer
 	Go           bool   `json:"go"`            // registered by a Go component (it sent its instance)
+}
+
+// CallEvent is one call the registry saw end (a Go extension: the stream a "watch" request
+// to the registry opens, and the registry's in-process watchers get): who called whom,
+// what, how it ended and how long it took from the request passing the registry to its
+// answer passing it (0 when the registry answered itself).
+type CallEvent struct {
+	Type      string  `json:"type"` // TypeCall
+	At        string  `json:"at"`   // RFC 3339, when the answer passed
+	From      string  `json:"from"`
+	To        string  `json:"to"`
+	Method    string  `json:"method"` // the method, or the message type of a built-in
+	MessageID string  `json:"message_id"`
+	Outcome   string  `json:"outcome"`         // "ok", or the Kind of the error
+	Error     string  `json:"error,omitempty"` // the error in one line
+	Ms        float64 `json:"ms"`
 }

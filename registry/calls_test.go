@@ -1,0 +1,130 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/metrics"
+	"github.com/at-technology/atqueue/registry"
+	"github.com/at-technology/atqueue/wire"
+)
+
+// The registry follows the calls it routes: a watcher gets each call as it ends (answered
+// by its receiver, or by the registry itself), and the metrics count them.
+func TestCallsAreWatchedAndCounted(t *testing.T) {
+	m := metrics.New()
+	sys, err := actors.New(actors.WithMetrics(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := sys.StartRegistry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan *wire.CallEvent, 16)
+	watcher := sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if ev, ok := c.Message().(*wire.CallEvent); ok {
+			events <- ev
+		}
+	}))
+	sys.Root().RequestWithCustomSender(reg, &registry.Watch{}, watcher)
+	sum := component.New("IntSummator")
+	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	if _, err := sys.Spawn(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := caller.Call(ctx, "IntSummator", "int_sum", map[string]any{"a": 1, "b": "x"}, nil); !errors.Is(err, component.ErrInvalidArguments) {
+		t.Fatal(err)
+	}
+	if err := caller.Call(ctx, "Nobody", "int_sum", nil, nil); !errors.Is(err, component.ErrUnknownComponent) {
+		t.Fatal(err)
+	}
+	next := func() *wire.CallEvent {
+		t.Helper()
+		for {
+			select {
+			case ev := <-events:
+				if ev.From == "Caller" {
+					return ev
+				}
+			case <-ctx.Done():
+				t.Fatal("no call event")
+			}
+		}
+	}
+	for _, want := range []struct{ to, method, outcome, err string }{
+		{"IntSummator", "int_sum", "ok", ""},
+		{"IntSummator", "int_sum", "invalid arguments", "b: value is not a valid integer"},
+		{"unknown", "unknown", "unknown component", `Component "Nobody" is not registered yet`},
+	} {
+		ev := next()
+		if ev.To != want.to || ev.Method != want.method || ev.Outcome != want.outcome || ev.Error != want.err || ev.MessageID == "" {
+			t.Errorf("event %+v, want to=%s method=%s outcome=%s error=%q", ev, want.to, want.method, want.outcome, want.err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"atq_registry_calls_routed_total", []string{`receiver="IntSummator"`, `method="int_sum"`}, 2},
+		{"atq_registry_call_outcomes_total", []string{`receiver="IntSummator"`, `outcome="invalid arguments"`}, 1},
+		{"atq_registry_call_seconds", []string{`receiver="IntSummator"`}, 2},
+		{"atq_call_seconds", []string{`receiver="IntSummator"`, `outcome="ok"`}, 1}, // the caller's side
+		{"atq_call_seconds", []string{`receiver="Nobody"`, `outcome="unknown component"`}, 1},
+	} {
+		if n := metricValue(t, m, c.name, c.labels...); n != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, n, c.want)
+		}
+	}
+}
+
+// metricValue reads a metric's value by its name and label pairs from m's exposition.
+func metricValue(t *testing.T, m *metrics.Metrics, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, mt := range f.GetMetric() {
+			var pairs []string
+			for _, l := range mt.GetLabel() {
+				pairs = append(pairs, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			for _, want := range labels {
+				if !strings.Contains(strings.Join(pairs, ","), want) {
+					continue next
+				}
+			}
+			if c := mt.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			if h := mt.GetHistogram(); h != nil {
+				return float64(h.GetSampleCount())
+			}
+			return mt.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
