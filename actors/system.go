@@ -13,6 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/metrics"
 	"github.com/at-technology/atqueue/registry"
 	"github.com/at-technology/atqueue/supervision"
 )
@@ -30,6 +31,7 @@ type config struct {
 	policy     supervision.Policy
 	middleware []actor.ReceiverMiddleware
 	connect    time.Duration
+	metrics    *metrics.Metrics
 }
 
 // WithBroker sets what the bridge connects to: RabbitMQ (bridge/amqp.NewBroker) or an
@@ -48,6 +50,11 @@ func WithInfraPolicy(p supervision.Policy) Option { return func(c *config) { c.p
 func WithReceiverMiddleware(mw ...actor.ReceiverMiddleware) Option {
 	return func(c *config) { c.middleware = append(c.middleware, mw...) }
 }
+
+// WithMetrics counts what the System's actors do in m: the bridge's reconnections, the
+// registry's routing (StartRegistry), the components' calls and panics, and the
+// supervisors' restarts and stops. Serve m.Handler() at /metrics to expose them.
+func WithMetrics(m *metrics.Metrics) Option { return func(c *config) { c.metrics = m } }
 
 // WithConnectTimeout bounds the bridge's first connection in New (default 10s).
 func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connect = d } }
@@ -118,7 +125,7 @@ func (s *System) build(ctx context.Context) error {
 	if s.components, err = s.root.NewTree(ctx, "components", supervision.DefaultPolicy(), s.notifyComponent); err != nil {
 		return err
 	}
-	s.bridgePID, err = s.infra.Spawn(ctx, "bridge", s.props(bridge.Props(s.cfg.broker, bridge.WithLogger(s.cfg.log))))
+	s.bridgePID, err = s.infra.Spawn(ctx, "bridge", s.props(bridge.Props(s.cfg.broker, bridge.WithLogger(s.cfg.log), bridge.WithMetrics(s.cfg.metrics))))
 	return err
 }
 
@@ -133,12 +140,24 @@ func (s *System) props(p *actor.Props) *actor.Props {
 
 func (s *System) notify(what string) func(supervision.Event) {
 	return func(ev supervision.Event) {
+		s.count(componentName(ev.Child.Id), ev)
 		s.cfg.log.Warn(what+" failed", "actor", ev.Child.Id, "reason", ev.Reason, "directive", ev.Directive.String(), "restarts", ev.Restarts)
+	}
+}
+
+// count counts a supervisor's decision in the metrics.
+func (s *System) count(actor string, ev supervision.Event) {
+	switch ev.Directive {
+	case supervision.Restart:
+		s.cfg.metrics.Restart(actor)
+	case supervision.Stop:
+		s.cfg.metrics.Stop(actor)
 	}
 }
 
 func (s *System) notifyComponent(ev supervision.Event) {
 	name := componentName(ev.Child.Id)
+	s.count(name, ev)
 	switch ev.Directive {
 	case supervision.Restart:
 		s.cfg.log.Warn("component restarts", "component", name, "reason", ev.Reason, "restarts", ev.Restarts, "delay", ev.Delay)
@@ -187,7 +206,7 @@ func (s *System) Runtime() component.Runtime {
 
 func (s *System) runtime(parent *supervision.Tree) component.Runtime {
 	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Parent: parent, Log: s.cfg.log,
-		Dispatcher: s.pool, Middleware: s.cfg.middleware}
+		Dispatcher: s.pool, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics}
 }
 
 // StartRegistry spawns the supervised registry actor and waits until it serves its
@@ -206,7 +225,7 @@ func (s *System) StartRegistry(ctx context.Context, opts ...registry.Option) (*a
 		return nil, errors.New("the registry is already running in this system")
 	}
 	s.mu.Unlock()
-	opts = append([]registry.Option{registry.WithLogger(s.cfg.log)}, opts...)
+	opts = append([]registry.Option{registry.WithLogger(s.cfg.log), registry.WithMetrics(s.cfg.metrics)}, opts...)
 	pid, err := s.infra.Spawn(ctx, "registry", s.props(registry.Props(s.bridgePID, opts...)))
 	if err != nil {
 		return nil, err

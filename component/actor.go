@@ -41,7 +41,7 @@ type core struct {
 	goRegistry    bool // the registry said it is a Go one: it answers the Go extensions
 	reg           *registration
 
-	pending  map[string]*actor.PID // calls made: request id → the waiting caller
+	pending  map[string]waiter // calls made: request id → who waits for the answer
 	internal map[string]internalKind
 	checkTmr *time.Timer // the next check that the registry still knows this component
 
@@ -233,7 +233,7 @@ func (k *core) stopping(c actor.Context) {
 		c.Send(k.bridge, &bridge.Release{Sub: k.sub})
 	}
 	for id, w := range k.pending {
-		c.Send(w, ErrStopped)
+		c.Send(w.pid, ErrStopped)
 		delete(k.pending, id)
 	}
 	k.cancelBase()

@@ -6,6 +6,13 @@ import (
 	"github.com/at-technology/atqueue/wire"
 )
 
+// waiter is who waits for the answers to a request: one answer, or (stream) every answer
+// until the caller forgets the request.
+type waiter struct {
+	pid    *actor.PID
+	stream bool
+}
+
 // call records a call made through the Handle and publishes its request; the answer, or
 // the reason there is none, goes to the caller's reply process.
 func (k *core) call(c actor.Context, m *callRequest) {
@@ -13,7 +20,8 @@ func (k *core) call(c actor.Context, m *callRequest) {
 		c.Respond(ErrStopped)
 		return
 	}
-	k.pending[m.id] = c.Sender()
+	k.pending[m.id] = waiter{pid: c.Sender(), stream: m.stream}
+	k.h.metrics.Pending(k.def.name, len(k.pending))
 	c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: m.body, Headers: m.headers, FailFast: m.failFast,
 		Notify: c.Self(), ErrorsOnly: true, Tag: callTag{id: m.id}})
 }
@@ -22,9 +30,9 @@ func (k *core) call(c actor.Context, m *callRequest) {
 func (k *core) published(c actor.Context, m *bridge.Published) {
 	switch tag := m.Tag.(type) {
 	case callTag:
-		if w := k.pending[tag.id]; w != nil {
+		if w, ok := k.pending[tag.id]; ok {
 			delete(k.pending, tag.id)
-			c.Send(w, m.Err)
+			c.Send(w.pid, m.Err)
 		}
 	case registerTag:
 		if k.reg != nil && k.reg.id == tag.id {
@@ -35,9 +43,12 @@ func (k *core) published(c actor.Context, m *bridge.Published) {
 
 // answered hands an answer to whoever waits for it: a caller, or the actor itself.
 func (k *core) answered(c actor.Context, env wire.Envelope) {
-	if w := k.pending[env.AnswerTo]; w != nil {
-		delete(k.pending, env.AnswerTo)
-		c.Send(w, &callAnswer{env: env})
+	if w, ok := k.pending[env.AnswerTo]; ok {
+		if !w.stream {
+			delete(k.pending, env.AnswerTo)
+			k.h.metrics.Pending(k.def.name, len(k.pending))
+		}
+		c.Send(w.pid, &callAnswer{env: env})
 		return
 	}
 	if kind, ok := k.internal[env.AnswerTo]; ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/metrics"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -18,11 +19,12 @@ import (
 // lives in the actor, and every method here is a message to it. Its methods are safe for
 // concurrent use.
 type Handle struct {
-	def  *Component
-	sid  string // written by the actor before Start returns; read-only after
-	pid  *actor.PID
-	root *actor.RootContext
-	log  *slog.Logger
+	def     *Component
+	sid     string // written by the actor before Start returns; read-only after
+	pid     *actor.PID
+	root    *actor.RootContext
+	log     *slog.Logger
+	metrics *metrics.Metrics
 
 	done     chan struct{} // closed once the actor has stopped and its goroutines are gone
 	stopErr  error         // written before done is closed
@@ -131,6 +133,7 @@ type (
 		body     []byte
 		headers  wire.Headers
 		failFast bool
+		stream   bool // every answer, until forgotten
 	}
 	// callAnswer is the answer to a callRequest.
 	callAnswer struct{ env wire.Envelope }
@@ -166,6 +169,65 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	return &Future{h: h, id: env.MessageID, receiver: receiver, payload: payload, started: time.Now(), r: r}, nil
 }
 
+// streamBuffer is how many answers of a stream wait for their reader before later ones
+// are dropped.
+const streamBuffer = 256
+
+// Stream sends message to receiver and delivers every answer to it on the returned
+// channel until ctx ends (then the channel is closed): for a request that is answered
+// again and again, as the registry answers a watch request with each call it sees. An
+// answer that finds the channel full is dropped.
+func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts ...CallOption) (<-chan Reply, error) {
+	var o callOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	payload, err := wire.Compact(message)
+	if err != nil {
+		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+	}
+	env := wire.Envelope{Sender: h.def.name, Reciever: receiver, Message: payload, MessageID: wire.NewID()}
+	body, err := env.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+	}
+	select {
+	case <-h.done:
+		return nil, ErrStopped
+	default:
+	}
+	r := newReplies(h.root.ActorSystem(), streamBuffer)
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, body: body, headers: o.headers, failFast: o.failFast, stream: true}, r.pid)
+	out := make(chan Reply, streamBuffer)
+	go func() { // ends with ctx, or with the component
+		defer close(out)
+		defer r.close()
+		defer h.root.Send(h.pid, &forgetCall{id: env.MessageID})
+		for {
+			select {
+			case m := <-r.ch:
+				a, ok := m.(*callAnswer)
+				if !ok {
+					return // an error: the request could not be sent, or the component stopped
+				}
+				ans, err := wire.DecodeAnswer(a.env.Message)
+				if err != nil {
+					continue
+				}
+				select {
+				case out <- Reply{Answer: ans, From: a.env.Sender}:
+				default:
+				}
+			case <-ctx.Done():
+				return
+			case <-h.done:
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
 // Wait blocks until the answer arrives or ctx ends (the call timeout applies when ctx has
 // no deadline). A request given up is forgotten; its late answer is dropped.
 func (f *Future) Wait(ctx context.Context) (Reply, error) {
@@ -199,10 +261,16 @@ func (f *Future) Wait(ctx context.Context) (Reply, error) {
 	return rep, err
 }
 
+// observe counts the call in the metrics.
+func (f *Future) observe(what, outcome string) {
+	f.h.metrics.Call(f.receiver, what, outcome, time.Since(f.started))
+}
+
 // logCall writes the one debug line of a call: caller, receiver, method, outcome,
 // latency and message id.
 func (f *Future) logCall(ctx context.Context, rep Reply, err error) {
-	if !f.h.log.Enabled(ctx, slog.LevelDebug) {
+	debug := f.h.log.Enabled(ctx, slog.LevelDebug)
+	if !debug && f.h.metrics == nil {
 		return
 	}
 	var what string
@@ -213,10 +281,19 @@ func (f *Future) logCall(ctx context.Context, rep Reply, err error) {
 	})
 	outcome := "ok"
 	switch {
+	case errors.Is(err, ErrTimeout):
+		outcome = "timeout"
 	case err != nil:
-		outcome = err.Error()
+		outcome = "failed"
 	case rep.HasErrors:
 		outcome = wire.Classify(rep.From, rep.Errors).String()
+	}
+	f.observe(what, outcome)
+	if !debug {
+		return
+	}
+	if err != nil {
+		outcome = err.Error()
 	}
 	f.h.log.Debug("call", "caller", f.h.def.name, "receiver", f.receiver, "method", what, "outcome", outcome,
 		"latency", time.Since(f.started), "message_id", f.id)

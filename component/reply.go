@@ -13,11 +13,14 @@ import (
 type reply struct {
 	sys *actor.ActorSystem
 	pid *actor.PID
-	ch  chan any // size 1: the first answer is kept, later ones dropped
+	ch  chan any // the first answers it can hold are kept, later ones dropped
 }
 
-func newReply(sys *actor.ActorSystem) *reply {
-	r := &reply{sys: sys, ch: make(chan any, 1)}
+func newReply(sys *actor.ActorSystem) *reply { return newReplies(sys, 1) }
+
+// newReplies is a reply process that keeps up to n answers (a stream's).
+func newReplies(sys *actor.ActorSystem, n int) *reply {
+	r := &reply{sys: sys, ch: make(chan any, n)}
 	r.pid, _ = sys.ProcessRegistry.Add(replyProcess{r}, "reply"+sys.ProcessRegistry.NextId())
 	return r
 }

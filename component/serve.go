@@ -199,6 +199,7 @@ func (k *core) answer(c actor.Context, req *wire.Envelope, msg any, headers wire
 func (k *core) served(c actor.Context, m *served) {
 	k.inflight--
 	if m.panicked {
+		k.h.metrics.Panic(k.def.name, m.method)
 		k.log.Warn("a request made its method panic; it was answered and the component goes on", "component", k.def.name, "method", m.method)
 	}
 	if k.journal != nil && m.body != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/metrics"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -28,6 +29,8 @@ type Runtime struct {
 	Dispatcher actor.Dispatcher
 	// Middleware wraps the component actor's Receive (tests inject failures this way).
 	Middleware []actor.ReceiverMiddleware
+	// Metrics counts the component's calls and panics (nil: nothing is counted).
+	Metrics *metrics.Metrics
 }
 
 var treeSeq atomic.Uint64
@@ -59,14 +62,14 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
-	h := &Handle{def: def, root: rt.Root, log: log, done: make(chan struct{})}
+	h := &Handle{def: def, root: rt.Root, log: log, metrics: rt.Metrics, done: make(chan struct{})}
 	base, cancelBase := context.WithCancel(context.Background())
 	r := newReply(rt.Root.ActorSystem())
 	defer r.close()
 	k := &core{
 		h: h, def: def, bridge: rt.Bridge, log: log, instance: wire.NewID(),
 		startWaiter: r.pid, startDeadline: deadline,
-		pending: map[string]*actor.PID{}, internal: map[string]internalKind{},
+		pending: map[string]waiter{}, internal: map[string]internalKind{},
 		seen: newSeen(def.dedupeWindow), jobs: make(chan job),
 		baseCtx: base, cancelBase: cancelBase,
 	}
