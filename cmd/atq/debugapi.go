@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/at-technology/atqueue/metrics"
+	reg "github.com/at-technology/atqueue/registry"
+	"github.com/at-technology/atqueue/wire"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +35,8 @@ type debugAPI struct {
 	ln        net.Listener
 	inspector *component.Handle
 	srv       *httpapi.Server
+	watcher   *actor.PID // receives the registry's calls for the stream
+	root      *actor.RootContext
 	log       *slog.Logger
 	once      sync.Once
 }
@@ -58,7 +65,7 @@ func listenDebugAPI(host string, port int) (*debugAPI, error) {
 // start registers the inspector (inspector-<uuid4>, as Python names it, so that front ends
 // that filter it out keep doing so) in sys and serves the API and the web console on the
 // listener.
-func (d *debugAPI) start(ctx context.Context, sys *actors.System, callTimeout time.Duration, log *slog.Logger) error {
+func (d *debugAPI) start(ctx context.Context, sys *actors.System, registryPID *actor.PID, m *metrics.Metrics, callTimeout time.Duration, log *slog.Logger) error {
 	h, err := sys.Spawn(ctx, component.New("inspector-"+uuid.NewString()))
 	if err != nil {
 		return fmt.Errorf("debug HTTP API: starting its inspector component: %w", err)
@@ -67,11 +74,31 @@ func (d *debugAPI) start(ctx context.Context, sys *actors.System, callTimeout ti
 	if err != nil {
 		return fmt.Errorf("debug HTTP API: %w", err)
 	}
-	con, err := console.New(h, console.WithTimeout(callTimeout), console.WithLogger(log))
+	// The stream of calls: the registry tells a watcher actor of each call while a
+	// client of the stream is connected.
+	root := sys.Root()
+	var calls *console.Calls
+	watcher := root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if ev, ok := c.Message().(*wire.CallEvent); ok {
+			calls.Publish(ev)
+		}
+	}))
+	calls = console.NewCalls(func(active bool) {
+		if active {
+			root.RequestWithCustomSender(registryPID, &reg.Watch{}, watcher)
+		} else {
+			root.RequestWithCustomSender(registryPID, &reg.Unwatch{}, watcher)
+		}
+	})
+	d.watcher, d.root = watcher, root
+	con, err := console.New(h, console.WithTimeout(callTimeout), console.WithLogger(log),
+		console.WithCallStream(strings.TrimPrefix(console.PathCalls, "/")))
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
 	}
 	con.Register(api)
+	api.Handle("GET "+console.PathCalls, calls)
+	api.Handle("GET /metrics", m.Handler())
 	d.inspector, d.log = h, log
 	d.srv = httpapi.Serve(d.ln, api, log)
 	return nil
@@ -93,6 +120,9 @@ func (d *debugAPI) close() {
 		defer cancel()
 		if err := d.srv.Shutdown(ctx); err != nil {
 			d.log.Warn("debug HTTP API: shutdown", "err", err)
+		}
+		if d.watcher != nil {
+			_ = d.root.StopFuture(d.watcher).Wait()
 		}
 	})
 }

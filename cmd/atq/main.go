@@ -55,10 +55,11 @@ commands:
   ping NAME     check that a component answers
   configurate NAME FILE|-
                 send a configuration to a component
+  watch         show the calls the registry routes as they end, until interrupted
   help [COMMAND]
                 show this text, or the options of COMMAND (also: atq COMMAND -h)
 
-The verbs (ls, inspect, call, ping, configurate) take the connection options of atq
+The verbs (ls, inspect, call, ping, configurate, watch) take the connection options of atq
 registry (-u URL, or -H -p -L -P -v; $AMQP_URL), --json, --timeout DURATION and --debug.
 
 ` + exitCodesUsage
@@ -66,6 +67,7 @@ registry (-u URL, or -H -p -L -P -v; $AMQP_URL), --json, --timeout DURATION and 
 // verbs are the operator's commands, built afresh for each run.
 var verbs = map[string]func() verb{
 	"ls": lsVerb, "inspect": inspectVerb, "call": callVerb, "ping": pingVerb, "configurate": configurateVerb,
+	"watch": watchVerb,
 }
 
 func run(ctx context.Context, args []string, out, errOut io.Writer) error {

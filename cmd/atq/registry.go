@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/metrics"
 	"io"
 	"log/slog"
 	"net"
@@ -230,7 +232,8 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 		defer api.close()
 	}
 
-	sys, err := cli.Connect(ctx, url, log, o.conn.options("atq-registry")...)
+	m := metrics.New()
+	sys, err := cli.ConnectSystem(ctx, url, log, o.conn.options("atq-registry"), actors.WithMetrics(m))
 	if err != nil {
 		return cli.Interrupted(ctx, err)
 	}
@@ -246,7 +249,8 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 		waitFor, cancel = context.WithTimeout(ctx, cli.StartTimeout)
 		defer cancel()
 	}
-	if _, err := sys.StartRegistry(waitFor, regOpts...); err != nil {
+	regPID, err := sys.StartRegistry(waitFor, regOpts...)
+	if err != nil {
 		return cli.Stop(sys, cli.Interrupted(ctx, err))
 	}
 	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
@@ -259,7 +263,7 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 		}
 	}
 	if api != nil {
-		if err := api.start(start, sys, o.callTimeout, log); err != nil {
+		if err := api.start(start, sys, regPID, m, o.callTimeout, log); err != nil {
 			return cli.Stop(sys, cli.Interrupted(ctx, err))
 		}
 		fmt.Fprintf(out, "debug HTTP API listening on %s (calls through %s)\n", api.url(), api.inspector.Name())

@@ -94,6 +94,9 @@ type verb struct {
 	positional func(o *verbOptions, args []string, dashdash bool) error
 	withToken  bool
 	withArgs   bool
+	// endless verbs run until SIGINT or SIGTERM (their ctx has no --timeout), which ends
+	// them with status 0.
+	endless bool
 	// run does the work through h within ctx (which ends at --timeout) and writes to out.
 	run func(ctx context.Context, h *component.Handle, o *verbOptions, args []string, out io.Writer) error
 }
@@ -143,8 +146,14 @@ func runVerb(ctx context.Context, v verb, args []string, out, errOut io.Writer) 
 			return cli.Stop(sys, verbFailure(ctx, cli.Registering(err), exitFailed))
 		}
 		work, cancel := context.WithTimeout(ctx, o.timeout)
+		if v.endless {
+			work, cancel = context.WithCancel(ctx)
+		}
 		defer cancel()
 		err = v.run(work, h, &o, pos, out)
+		if v.endless && err == nil {
+			return cli.Stop(sys, nil) // ended by a signal, as it should
+		}
 		return cli.Stop(sys, verbFailure(ctx, err, 0))
 	}()
 	if err != nil && o.json {

@@ -14,12 +14,18 @@ import (
 // StartTimeout, or until ctx ends) and that logs to log; the bridge owns its connection and
 // closes it at Shutdown. Its error is Dial's sentence.
 func Connect(ctx context.Context, url string, log *slog.Logger, opts ...amqpbridge.Option) (*actors.System, error) {
+	return ConnectSystem(ctx, url, log, opts)
+}
+
+// ConnectSystem is Connect with options for the actor system too.
+func ConnectSystem(ctx context.Context, url string, log *slog.Logger, opts []amqpbridge.Option, sysOpts ...actors.Option) (*actors.System, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	opts = append([]amqpbridge.Option{amqpbridge.WithLogger(log)}, opts...)
-	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url, opts...)), actors.WithLogger(log),
-		actors.WithConnectTimeout(StartTimeout))
+	sysOpts = append([]actors.Option{actors.WithBroker(amqpbridge.NewBroker(url, opts...)), actors.WithLogger(log),
+		actors.WithConnectTimeout(StartTimeout)}, sysOpts...)
+	sys, err := actors.New(sysOpts...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted while connecting to RabbitMQ at %s (%s): %s", Address(url), MaskURL(url), Reason(ctx))
