@@ -50,6 +50,10 @@ func TestBadOptionsAreRefused(t *testing.T) {
 		{[]string{"--debugger_host", "no such host"}, `-dh/--debugger-host "no such host" is not a host name or an IP address`},
 		{[]string{"-dh", "http://x"}, `-dh/--debugger-host "http://x" is not a host name or an IP address`},
 		{[]string{"-H", ""}, "-H/--host is empty"},
+		{[]string{"--probe-every", "0s"}, "--probe-every 0s is not positive"},
+		{[]string{"--linger", "-1s"}, "--linger -1s is negative"},
+		{[]string{"--forget-dead-after", "-1h"}, "--forget-dead-after -1h0m0s is negative"},
+		{[]string{"--max-description", "0"}, "--max-description, --max-name and --max-methods must be positive"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			args := append([]string{"--pidfile", ""}, tc.args...)

@@ -28,6 +28,9 @@ type registryOptions struct {
 	deadAfter  time.Duration
 	probeEvery time.Duration
 	startGrace time.Duration
+	linger     time.Duration
+	forgetDead time.Duration
+	limits     reg.Limits
 
 	// one registry per virtual host
 	standby      bool
@@ -64,6 +67,11 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.deadAfter, "dead-after", 2*time.Second, "")
 	fs.DurationVar(&o.probeEvery, "probe-every", time.Second, "")
 	fs.DurationVar(&o.startGrace, "start-grace", 30*time.Second, "")
+	fs.DurationVar(&o.linger, "linger", 30*time.Second, "")
+	fs.DurationVar(&o.forgetDead, "forget-dead-after", 0, "")
+	fs.IntVar(&o.limits.Description, "max-description", reg.DefaultLimits.Description, "")
+	fs.IntVar(&o.limits.Name, "max-name", reg.DefaultLimits.Name, "")
+	fs.IntVar(&o.limits.Methods, "max-methods", reg.DefaultLimits.Methods, "")
 
 	fs.BoolVar(&o.standby, "standby", false, "")
 	fs.DurationVar(&o.standbyRetry, "standby-retry", time.Second, "")
@@ -102,6 +110,15 @@ directory:
   --start-grace DURATION         how long a component may take after it registered to
                                  consume its queue before it is reported not alive
                                  (default 30s: a Python component consumes from start())
+  --linger DURATION              how long the registry still routes what a component that
+                                 unregistered sends, and answers what is left in its
+                                 queue; then its queues are deleted if empty (default 30s)
+  --forget-dead-after DURATION   forget a component dead this long, and delete its queues
+                                 if empty (default 0: never, as python -m at_queue)
+  --max-description BYTES        the largest description a component may register
+                                 (default 1048576)
+  --max-name CHARACTERS          the longest component name (default 256)
+  --max-methods N                the most methods in one description (default 1024)
 
 one registry per virtual host:
   A registry consumes its queues as their only consumer; a second registry on the same
@@ -148,6 +165,12 @@ func (o *registryOptions) check() error {
 		return cli.Usagef("--start-grace %v is negative", o.startGrace)
 	case o.standbyRetry <= 0:
 		return cli.Usagef("--standby-retry %v is not positive", o.standbyRetry)
+	case o.linger < 0:
+		return cli.Usagef("--linger %v is negative", o.linger)
+	case o.forgetDead < 0:
+		return cli.Usagef("--forget-dead-after %v is negative (0: never)", o.forgetDead)
+	case o.limits.Description <= 0 || o.limits.Name <= 0 || o.limits.Methods <= 0:
+		return cli.Usagef("--max-description, --max-name and --max-methods must be positive")
 	case o.debuggerPort < 0 || o.debuggerPort > 65535:
 		return cli.Usagef("-dp/--debugger-port %d is not a TCP port (0-65535; 0: any free port)", o.debuggerPort)
 	case o.callTimeout <= 0:
@@ -240,7 +263,8 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if statePath != "" {
 		log.Info("directory kept in a file", "state", statePath)
 	}
-	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithStartGrace(o.startGrace)}
+	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithStartGrace(o.startGrace),
+		reg.WithLinger(o.linger), reg.WithForgetDead(o.forgetDead), reg.WithLimits(o.limits)}
 	waitFor := ctx
 	if o.standby {
 		regOpts = append(regOpts, reg.WithStandby(o.standbyRetry))
