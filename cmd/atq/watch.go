@@ -22,8 +22,8 @@ Shows every call the registry routes as it ends, until SIGINT or SIGTERM (then e
 the time the answer passed the registry, the caller, the receiver and method, the outcome
 (ok, or the kind of error), the time from the request passing the registry to its answer
 (absent when the registry answered itself), and the error in one line. With --json, one
-JSON object per call and line: {"type": "call", "at", "from", "to", "method",
-"message_id", "outcome", "error", "ms"}. It needs the Go registry (python -m at_queue
+JSON object per call and line, with the fields type (always "call"), at, from, to,
+method, message_id, outcome, error and ms. It needs the Go registry (python -m at_queue
 does not answer a watch: exit status 5 after --timeout).
 
 options:
