@@ -41,7 +41,7 @@ func Dial(ctx context.Context, rawURL string, opts ...Option) (*Transport, error
 		uri:       uri,
 		pubSignal: make(chan struct{}, 1),
 		pubExited: make(chan struct{}),
-		declSem:   make(chan struct{}, 1),
+		declSem:   make(chan struct{}, declareChannels),
 		closing:   make(chan struct{}),
 		closeDone: make(chan struct{}),
 		changed:   make(chan struct{}),

@@ -8,8 +8,8 @@
 //
 //   - the publishing channel, in confirm mode, on which only the publisher goroutine
 //     publishes;
-//   - the declare channel, used by one DeclareSession or Consumers call (or the keeper) at
-//     a time and reopened after a failed declare (which closes it);
+//   - up to eight declare channels, each used by one DeclareSession, Stat, Drain or
+//     delete call at a time and replaced after a failed declare (which closes it);
 //   - one channel per subscription, with its own basic.qos prefetch.
 //
 // # Goroutines

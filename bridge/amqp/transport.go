@@ -75,7 +75,7 @@ type Transport struct {
 
 	pubSignal chan struct{} // size 1: pending has grown
 	pubExited chan struct{} // closed when the publisher goroutine has returned
-	declSem   chan struct{} // size 1: held while using a link's declare channel
+	declSem   chan struct{} // size declareChannels: held while using one of a link's declare channels
 	closing   chan struct{} // closed when Close begins
 	closeDone chan struct{} // closed when Close has finished
 	tags      atomic.Uint64
@@ -100,9 +100,13 @@ type Transport struct {
 // link is one AMQP connection with the channels the transport keeps on it. The keeper
 // replaces t.link with a new one after a loss; everything tied to one connection lives here.
 type link struct {
-	conn   *amqp.Connection
-	declCh *amqp.Channel // used with t.declSem held; nil until needed or after an error
-	pubCh  *amqp.Channel // in confirm mode; only the publisher goroutine publishes on it
+	conn *amqp.Connection
+	// declChs are the declare channels not in use (at most declareChannels, one per
+	// holder of t.declSem); a holder takes one, or opens one, and gives it back if it
+	// is still open.
+	declMu  sync.Mutex
+	declChs []*amqp.Channel
+	pubCh   *amqp.Channel // in confirm mode; only the publisher goroutine publishes on it
 	// returns carries the messages the broker could not route (published mandatory, to a
 	// queue that does not exist); only the confirmer reads it.
 	returns <-chan amqp.Return
@@ -434,10 +438,25 @@ const declareAttempts = 3
 // declareQueue adopts queue when it exists (a passive declare) and declares it with the
 // default flags otherwise; existed tells which. Both failures it expects close the
 // channel: NOT_FOUND for the passive declare, PRECONDITION_FAILED when another client won
-// the race with other flags.
+// the race with other flags. Only the registry's queues need existed (to learn the
+// deployment's durability from them); a component's queues are declared first and looked
+// at passively only when RabbitMQ refuses the flags, which adopts them the same way in one
+// round trip instead of two (and a channel) for a queue that is new or has our flags.
 func (t *Transport) declareQueue(get declChan, queue string) (existed bool, err error) {
+	sid, _, _ := wire.ParseQueue(queue)
 	for range declareAttempts {
 		var ch *amqp.Channel
+		if sid != wire.RegistrySession {
+			if ch, err = get(); err != nil {
+				return false, err
+			}
+			if _, err = ch.QueueDeclare(queue, t.durable(), false, false, false, nil); err == nil {
+				return false, nil
+			}
+			if amqpCode(err) != amqp.PreconditionFailed {
+				break
+			}
+		}
 		if ch, err = get(); err != nil {
 			return false, err
 		}
@@ -551,9 +570,15 @@ func (t *Transport) DeleteSession(ctx context.Context, sid string) error {
 	return err
 }
 
-// onDeclare runs fn with the declare channel of the current link, one caller at a time,
-// within ctx. While the connection is down it waits for the next one; when the link goes
-// down under fn, fn runs again on the next link.
+// declareChannels is how many declares, probes and drains of one transport run at once,
+// each on its own channel: a queue.declare that creates a durable queue takes RabbitMQ a
+// few milliseconds, and a burst of components registering would otherwise wait in line
+// for one channel.
+const declareChannels = 8
+
+// onDeclare runs fn with a declare channel of the current link (at most declareChannels
+// callers at a time), within ctx. While the connection is down it waits for the next one;
+// when the link goes down under fn, fn runs again on the next link.
 func onDeclare[T any](t *Transport, ctx context.Context, fn func(declChan) (T, error)) (T, error) {
 	for {
 		l, err := t.waitLink(ctx)
@@ -569,8 +594,8 @@ func onDeclare[T any](t *Transport, ctx context.Context, fn func(declChan) (T, e
 	}
 }
 
-// declareOn runs fn with l's declare channel while holding t.declSem. A channel that an
-// error closed is replaced when fn asks for it again, or on the next call.
+// declareOn runs fn with one of l's declare channels while holding t.declSem. A channel
+// that an error closed is replaced when fn asks for it again; one left closed is dropped.
 func declareOn[T any](t *Transport, ctx context.Context, l *link, fn func(declChan) (T, error)) (T, error) {
 	var zero T
 	select {
@@ -583,15 +608,28 @@ func declareOn[T any](t *Transport, ctx context.Context, l *link, fn func(declCh
 		return zero, bridge.ErrClosed
 	}
 	defer func() { <-t.declSem }()
-	get := func() (*amqp.Channel, error) {
-		if l.declCh == nil || l.declCh.IsClosed() {
-			ch, err := l.channel(false)
-			if err != nil {
-				return nil, l.opError("opening the declare channel", err)
-			}
-			l.declCh = ch
+	var ch *amqp.Channel
+	l.declMu.Lock()
+	if n := len(l.declChs); n > 0 {
+		ch, l.declChs = l.declChs[n-1], l.declChs[:n-1]
+	}
+	l.declMu.Unlock()
+	defer func() {
+		if ch != nil && !ch.IsClosed() {
+			l.declMu.Lock()
+			l.declChs = append(l.declChs, ch)
+			l.declMu.Unlock()
 		}
-		return l.declCh, nil
+	}()
+	get := func() (*amqp.Channel, error) {
+		if ch == nil || ch.IsClosed() {
+			c, err := l.channel(false)
+			if err != nil {
+				return nil, l.opError("opening a declare channel", err)
+			}
+			ch = c
+		}
+		return ch, nil
 	}
 	v, err := fn(get)
 	if err != nil && !errors.Is(err, bridge.ErrNoQueue) {
