@@ -170,6 +170,8 @@ type regAnswer struct {
 type state struct {
 	cfg    config
 	bridge *actor.PID
+	self   *actor.PID // the registry actor, for its timers
+	sys    *actor.ActorSystem
 	byName map[string]*entry
 	bySid  map[string]*entry
 	order  []string
@@ -186,6 +188,7 @@ type state struct {
 
 	ticker     *time.Timer
 	regTimer   *time.Timer // runs while registration answers are pending
+	saveTimer  *time.Timer // runs while a change waits to be written to the state file
 	retryTimer *time.Timer // a standby's next try
 	noProbe    bool        // the transport cannot count consumers
 	// registrants is the last count of consumers of the registry's recieve queue: the
@@ -249,6 +252,7 @@ func (r *registryActor) Receive(c actor.Context) {
 	st := r.st
 	switch m := c.Message().(type) {
 	case *actor.Started:
+		st.self, st.sys = c.Self(), c.ActorSystem()
 		if st.readyErr == nil && !st.active && !st.opening {
 			r.openOwn(c)
 		}
@@ -259,6 +263,9 @@ func (r *registryActor) Receive(c actor.Context) {
 	case *regTick:
 		st.regTimer = nil
 		r.checkAnswers(c)
+	case *saveTick:
+		st.saveTimer = nil
+		r.snapshot()
 	case *retryOwn:
 		if !st.active && !st.opening {
 			r.openOwn(c)
@@ -314,6 +321,11 @@ func (r *registryActor) Receive(c actor.Context) {
 			if t != nil {
 				t.Stop()
 			}
+		}
+		if st.saveTimer != nil { // the change waiting is written before the store closes
+			st.saveTimer.Stop()
+			st.saveTimer = nil
+			r.snapshot()
 		}
 		r.releaseAll(c)
 	case *actor.Stopped:
@@ -547,9 +559,28 @@ func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 	}
 }
 
-// persist hands a snapshot of the directory to the state file's writer, when a state
-// file is configured and has been read.
+// saveAfter gathers the changes of a burst of registrations into one write of the state
+// file: each write holds the whole directory, so writing after every change costs the
+// square of the directory's size (a restart within saveAfter of a change forgets it; the
+// component registers again at its next check).
+const saveAfter = 100 * time.Millisecond
+
+// saveTick is the end of a saveAfter wait.
+type saveTick struct{}
+
+// persist arranges for the directory to be written to the state file, when a state file
+// is kept, saveAfter from now.
 func (r *registryActor) persist() {
+	st := r.st
+	if st.store == nil || !st.active || st.restoring || st.saveTimer != nil || st.self == nil {
+		return
+	}
+	self, sys := st.self, st.sys
+	st.saveTimer = time.AfterFunc(saveAfter, func() { sys.Root.Send(self, &saveTick{}) })
+}
+
+// snapshot hands the directory as it is to the state file's writer.
+func (r *registryActor) snapshot() {
 	st := r.st
 	if st.store == nil || !st.active || st.restoring {
 		return

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -44,8 +45,44 @@ func loadState(path string) ([]savedEntry, error) {
 	return out, nil
 }
 
+// encodeState writes the directory one component to a line. The descriptions are kept
+// compact JSON already (normalised at registration, checked when loaded), so they are
+// copied as they are rather than parsed and indented again: a burst of registrations
+// writes the growing file many times.
+func encodeState(entries []savedEntry) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("[\n")
+	for i, e := range entries {
+		name, err := json.Marshal(e.Name)
+		if err != nil {
+			return nil, err
+		}
+		sid, err := json.Marshal(e.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		desc := e.Description
+		if len(desc) == 0 {
+			desc = json.RawMessage("null")
+		}
+		b.WriteString(`  {"name": `)
+		b.Write(name)
+		b.WriteString(`, "session_id": `)
+		b.Write(sid)
+		b.WriteString(`, "description": `)
+		b.Write(desc)
+		b.WriteString("}")
+		if i < len(entries)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	return b.Bytes(), nil
+}
+
 func saveState(path string, entries []savedEntry) error {
-	b, err := json.MarshalIndent(entries, "", "  ")
+	b, err := encodeState(entries)
 	if err != nil {
 		return err
 	}
