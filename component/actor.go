@@ -67,6 +67,7 @@ type internalKind int
 const (
 	checkRegistration internalKind = iota + 1
 	unregistering
+	registerAnswer
 )
 
 // Messages the actor sends itself (timers, workers, the journal).
@@ -93,8 +94,20 @@ func (a *componentActor) Receive(c actor.Context) {
 		k.published(c, m)
 	case *bridge.Delivery:
 		k.delivery(c, m)
+	case *bridge.Lost:
+		if m.Sub == k.sub {
+			// After a lost connection another process consumes the name's queue: it is
+			// that component now, and this one can only stop.
+			k.log.Error("another process took this component's queue; stopping", "component", k.def.name, "queue", m.Queue, "err", m.Err)
+			k.sub, k.released = 0, true
+			c.Stop(c.Self())
+		}
 	case *holdTick:
-		k.releaseHeld(c)
+		if k.reg != nil && k.reg.id == m.id {
+			k.releaseHeld(c)
+		}
+	case *sharedTick:
+		k.readShared(c, m.id)
 	case *callRequest:
 		k.call(c, m)
 	case *forgetCall:

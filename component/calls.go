@@ -1,6 +1,7 @@
 package component
 
 import (
+	"errors"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/wire"
@@ -35,14 +36,22 @@ func (k *core) published(c actor.Context, m *bridge.Published) {
 			c.Send(w.pid, m.Err)
 		}
 	case registerTag:
-		if k.reg != nil && k.reg.id == tag.id {
+		switch {
+		case k.reg == nil || k.reg.id != tag.id:
+		case errors.Is(m.Err, bridge.ErrNoQueue) && !k.reg.shared:
+			// No registry has run here yet: reading its shared queue declares its queue
+			// pair, and the request goes again to wait there for the registry to start.
+			k.log.Info("no registry's queue yet; waiting for a registry", "component", k.def.name)
+			k.reg.again = true
+			k.readShared(c, tag.id)
+		default:
 			k.registrationFailed(c, m.Err)
 		}
 	}
 }
 
 // answered hands an answer to whoever waits for it: a caller, or the actor itself.
-func (k *core) answered(c actor.Context, env wire.Envelope) {
+func (k *core) answered(c actor.Context, env wire.Envelope, headers wire.Headers) {
 	if w, ok := k.pending[env.AnswerTo]; ok {
 		if !w.stream {
 			delete(k.pending, env.AnswerTo)
@@ -53,7 +62,7 @@ func (k *core) answered(c actor.Context, env wire.Envelope) {
 	}
 	if kind, ok := k.internal[env.AnswerTo]; ok {
 		delete(k.internal, env.AnswerTo)
-		k.internalAnswer(c, kind, env)
+		k.internalAnswer(c, kind, env, headers)
 		return
 	}
 	k.log.Debug("answer to no pending request", "component", k.def.name, "answer_to", env.AnswerTo, "from", env.Sender)

@@ -2,6 +2,7 @@ package component
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,18 +20,28 @@ const (
 	// registrationPrefetch lets every message of the shared queue reach this registrant,
 	// its own answer included, however many stale answers wait before it.
 	registrationPrefetch = 1<<16 - 1
+	// sharedAfter is how long a registrant waits for its answer on its own queue (where a
+	// Go registry puts it) before it also reads the registry's shared queue (where
+	// python -m at_queue puts it).
+	sharedAfter = time.Second
 )
 
-// registration is one registration exchange of spec §5.1, on the registry's session: it
-// consumes the shared recieve-<registry> queue, publishes the register request and takes
-// only its own answer. Unlike the Python package it gives every other delivery back within
-// holdFor, so that components registering together do not hold each other's answers
-// (spec quirk 5) and stale answers do not hide its own.
+// registration is one registration exchange of spec §5.1. A Go component consumes its own
+// queue first (its session is uuid3 of its name, known in advance) and asks, with a
+// header, to be answered there: a Go registry does so, and registrants then never meet on
+// the shared recieve-<registry> queue. A registry that ignores the header (python -m
+// at_queue) answers on the shared queue; after sharedAfter the registrant reads that too,
+// taking only its own answer and giving every other delivery back within holdFor, so that
+// components registering together do not hold each other's answers (spec quirk 5) and
+// stale answers do not hide its own.
 type registration struct {
-	id   string       // the register request's message_id
-	sub  bridge.SubID // its consumer of recieve-<registry>; 0 until open
-	held []*bridge.Delivery
-	tick *time.Timer
+	id     string       // the register request's message_id
+	sub    bridge.SubID // its consumer of recieve-<registry>; 0 unless it reads it
+	shared bool         // it reads (or is opening) the shared queue
+	again  bool         // the request found no registry queue: publish it again once shared is open
+	held   []*bridge.Delivery
+	tick   *time.Timer
+	late   *time.Timer // when to read the shared queue too
 }
 
 // Tags of what the actor asks the bridge for.
@@ -41,20 +52,29 @@ type (
 	callTag          struct{ id string }
 )
 
-// holdTick releases the held deliveries of the registration with request id.
-type holdTick struct{ id string }
+// Messages of the registration's timers.
+type (
+	holdTick   struct{ id string }
+	sharedTick struct{ id string }
+)
 
 // register starts a registration exchange (the first, or again when the registry has
-// forgotten the component).
+// forgotten the component): once the component consumes its own queue, the request goes.
 func (k *core) register(c actor.Context) {
 	if k.reg != nil {
 		return
 	}
 	k.reg = &registration{id: wire.NewID()}
-	c.Request(k.bridge, &bridge.Open{
-		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession),
-		Prefetch: registrationPrefetch, Tag: registryQueueTag{id: k.reg.id},
-	})
+	k.internal[k.reg.id] = registerAnswer
+	if k.sub == 0 {
+		// Exclusive: RabbitMQ (or the embedded broker) lets one process hold the name's
+		// queue, so a second instance of a live component is refused at once, whichever
+		// language the first is written in, and answers never go to the wrong one.
+		c.Request(k.bridge, &bridge.Open{Session: k.h.sid, Queue: wire.RecieveQueue(k.h.sid), Prefetch: k.def.prefetch,
+			Exclusive: true, Tag: ownQueueTag{}})
+		return
+	}
+	k.publishRegister(c)
 }
 
 func (k *core) opened(c actor.Context, m *bridge.Opened) {
@@ -67,11 +87,15 @@ func (k *core) opened(c actor.Context, m *bridge.Opened) {
 			return
 		}
 		if m.Err != nil {
-			k.registrationFailed(c, fmt.Errorf("consuming the registry's queue: %w", m.Err))
+			k.log.Warn("cannot read the registry's shared queue", "component", k.def.name, "err", m.Err)
 			return
 		}
 		k.reg.sub = m.Sub
-		k.publishRegister(c)
+		k.armHold(c)
+		if k.reg.again {
+			k.reg.again = false
+			k.publishRegister(c)
+		}
 	case ownQueueTag:
 		if k.phase == stopped {
 			if m.Sub != 0 {
@@ -79,26 +103,24 @@ func (k *core) opened(c actor.Context, m *bridge.Opened) {
 			}
 			return
 		}
-		if m.Err != nil {
-			k.failStart(c, fmt.Errorf("consuming the queue of %s: %w", k.def.name, m.Err))
+		switch {
+		case errors.Is(m.Err, bridge.ErrInUse):
+			k.registrationFailed(c, fmt.Errorf("%s is already registered and alive: its queue %s has a consumer in another process; stop it first or choose another name (%w)",
+				wire.PyString(k.def.name), wire.RecieveQueue(k.h.sid), m.Err))
+			return
+		case m.Err != nil:
+			k.registrationFailed(c, fmt.Errorf("consuming the queue of %s: %w", k.def.name, m.Err))
 			return
 		}
 		k.sub = m.Sub
-		k.phase = serving
-		k.log.Info("component registered", "component", k.def.name, "session", k.h.sid)
-		if k.startTimer != nil {
-			k.startTimer.Stop()
+		if k.reg != nil {
+			k.publishRegister(c)
 		}
-		if k.startWaiter != nil {
-			c.Send(k.startWaiter, &startResult{})
-			k.startWaiter = nil
-		}
-		k.scheduleCheck(c)
 	}
 }
 
-// publishRegister publishes the register request with the component's description and
-// instance, and starts releasing what the shared queue hands over that is not its answer.
+// publishRegister publishes the register request with the component's description, its
+// instance, and the wish to be answered on its own queue.
 func (k *core) publishRegister(c actor.Context) {
 	msg, err := json.Marshal(wire.Object{{Key: "type", Value: wire.TypeRegister}, {Key: "component", Value: k.def.describe()}})
 	if err == nil {
@@ -106,12 +128,29 @@ func (k *core) publishRegister(c actor.Context) {
 		var body []byte
 		if body, err = env.Marshal(); err == nil {
 			c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(wire.RegistrySession), Body: body,
-				Headers: wire.Headers{wire.InstanceHeader: k.instance}, Notify: c.Self(), ErrorsOnly: true, Tag: registerTag{id: k.reg.id}})
-			k.armHold(c)
+				Headers: wire.Headers{wire.InstanceHeader: k.instance, wire.ReplyHeader: wire.ReplyOnSession},
+				Notify:  c.Self(), ErrorsOnly: true, Tag: registerTag{id: k.reg.id}})
+			if k.reg.late == nil {
+				self, sys, id := c.Self(), c.ActorSystem(), k.reg.id
+				k.reg.late = time.AfterFunc(sharedAfter, func() { sys.Root.Send(self, &sharedTick{id: id}) })
+			}
 			return
 		}
 	}
 	k.registrationFailed(c, fmt.Errorf("%w: encoding the description: %v", ErrInvalidDefinition, err))
+}
+
+// readShared starts reading the registry's shared queue, for a registry that answers
+// there (python -m at_queue).
+func (k *core) readShared(c actor.Context, id string) {
+	if k.reg == nil || k.reg.id != id || k.reg.shared {
+		return
+	}
+	k.reg.shared = true
+	c.Request(k.bridge, &bridge.Open{
+		Session: wire.RegistrySession, Queue: wire.RecieveQueue(wire.RegistrySession),
+		Prefetch: registrationPrefetch, Tag: registryQueueTag{id: id},
+	})
 }
 
 func (k *core) armHold(c actor.Context) {
@@ -139,7 +178,7 @@ func (k *core) registryDelivery(c actor.Context, d *bridge.Delivery) {
 	case err != nil:
 		k.log.Warn("dropped an unreadable message on the registry queue", "err", err)
 		c.Send(k.bridge, &bridge.Settle{D: d})
-	case k.reg == nil || d.Sub() != k.reg.sub:
+	case k.reg == nil || k.reg.sub == 0 || d.Sub() != k.reg.sub:
 		// A consumer being released still delivers: give it back.
 		c.Send(k.bridge, &bridge.Settle{D: d, Nack: true, Requeue: true})
 	case env.Reciever != k.def.name || env.AnswerTo != k.reg.id:
@@ -171,8 +210,19 @@ func (k *core) registered(c actor.Context, env wire.Envelope, goRegistry bool) {
 	k.goRegistry = goRegistry
 	switch {
 	case k.phase == registering:
-		k.h.sid = p.SessionID
-		c.Request(k.bridge, &bridge.Open{Session: p.SessionID, Queue: wire.RecieveQueue(p.SessionID), Prefetch: k.def.prefetch, Tag: ownQueueTag{}})
+		if p.SessionID != k.h.sid {
+			k.log.Warn("the registry gave a session other than the name's; using it", "component", k.def.name, "session", p.SessionID)
+		}
+		k.phase = serving
+		k.log.Info("component registered", "component", k.def.name, "session", k.h.sid)
+		if k.startTimer != nil {
+			k.startTimer.Stop()
+		}
+		if k.startWaiter != nil {
+			c.Send(k.startWaiter, &startResult{})
+			k.startWaiter = nil
+		}
+		k.scheduleCheck(c)
 	case p.SessionID != k.h.sid:
 		k.log.Error("the registry gave another session; keeping the old one", "component", k.def.name, "session", p.SessionID)
 		k.scheduleCheck(c)
@@ -186,8 +236,11 @@ func (k *core) registered(c actor.Context, env wire.Envelope, goRegistry bool) {
 func (k *core) endRegistration(c actor.Context) {
 	r := k.reg
 	k.reg = nil
-	if r.tick != nil {
-		r.tick.Stop()
+	delete(k.internal, r.id)
+	for _, t := range []*time.Timer{r.tick, r.late} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 	for _, d := range r.held {
 		c.Send(k.bridge, &bridge.Settle{D: d, Nack: true, Requeue: true})
@@ -260,7 +313,7 @@ func (k *core) checkRegistry(c actor.Context) {
 }
 
 // internalAnswer takes the answer to a request the actor made for itself.
-func (k *core) internalAnswer(c actor.Context, kind internalKind, env wire.Envelope) {
+func (k *core) internalAnswer(c actor.Context, kind internalKind, env wire.Envelope, headers wire.Headers) {
 	switch kind {
 	case checkRegistration:
 		if k.checkTmr != nil {
@@ -280,5 +333,10 @@ func (k *core) internalAnswer(c actor.Context, kind internalKind, env wire.Envel
 	case unregistering:
 		k.leaveID = ""
 		k.finishLeaving(c)
+	case registerAnswer: // answered on its own queue: only a Go registry does that
+		if k.reg != nil && k.reg.id == env.AnswerTo {
+			_, goRegistry := headers[wire.RegistryHeader]
+			k.registered(c, env, goRegistry)
+		}
 	}
 }

@@ -57,7 +57,7 @@ func (k *core) delivery(c actor.Context, d *bridge.Delivery) {
 		return
 	}
 	if env.AnswerTo != "" {
-		k.answered(c, env)
+		k.answered(c, env, d.Headers)
 		c.Send(k.bridge, &bridge.Settle{D: d})
 		return
 	}

@@ -62,7 +62,9 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
-	h := &Handle{def: def, root: rt.Root, log: log, metrics: rt.Metrics, done: make(chan struct{})}
+	// A Go component's session is uuid3 of its name (it never asks for another): it
+	// consumes its queue before it registers, and is answered there by a Go registry.
+	h := &Handle{def: def, sid: wire.SessionID(def.name), root: rt.Root, log: log, metrics: rt.Metrics, done: make(chan struct{})}
 	base, cancelBase := context.WithCancel(context.Background())
 	r := newReply(rt.Root.ActorSystem())
 	defer r.close()

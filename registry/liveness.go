@@ -118,13 +118,18 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 }
 
 // probedOwner decides a registration of a name already registered: refused while the
-// name's queue has a consumer, accepted (the component restarted) otherwise.
+// name's queue has a consumer other than the registrant, accepted (the component
+// restarted) otherwise. A registrant answered on its own queue consumes it already.
 func (r *registryActor) probedOwner(c actor.Context, tag *regProbe, m *bridge.Probed) {
 	st := r.st
 	e := st.byName[tag.desc.Name]
-	if m.Err == nil && m.Consumers > 0 && e != nil {
+	own := 0
+	if onSession(tag.d) && e != nil && e.sid == wire.SessionID(e.name) {
+		own = 1
+	}
+	if m.Err == nil && m.Consumers > own && e != nil {
 		st.cfg.log.Warn("refused a registration of a name owned by a live component", "component", tag.desc.Name)
-		r.answer(c, wire.RecieveQueue(wire.RegistrySession), wire.RegistryName, tag.desc.Name, tag.env.MessageID,
+		r.answer(c, replyQueue(tag.desc.Name, tag.d), wire.RegistryName, tag.desc.Name, tag.env.MessageID,
 			wire.ErrorsMessage("Component "+wire.PyString(tag.desc.Name)+" is already registered and alive (its queue "+
 				wire.RecieveQueue(e.sid)+" has a consumer); stop it first or choose another name"), nil, tag.d)
 		return

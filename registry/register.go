@@ -61,9 +61,27 @@ type regProbe struct {
 	sid      string
 }
 
+// replyQueue is where a registration's answer goes: the registrant's own queue when it
+// asked for that (wire.ReplyHeader: it consumes recieve-<uuid3 of its name> already),
+// the shared recieve-<registry> otherwise.
+func replyQueue(name string, d *bridge.Delivery) string {
+	if onSession(d) {
+		return wire.RecieveQueue(wire.SessionID(name))
+	}
+	return wire.RecieveQueue(wire.RegistrySession)
+}
+
+func onSession(d *bridge.Delivery) bool {
+	if d == nil {
+		return false
+	}
+	v, _ := d.Headers[wire.ReplyHeader].(string)
+	return v == wire.ReplyOnSession
+}
+
 func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.Delivery) {
 	st := r.st
-	reply := wire.RecieveQueue(wire.RegistrySession)
+	reply := replyQueue(env.Sender, d)
 	var p struct {
 		Component json.RawMessage `json:"component"`
 		SessionID json.RawMessage `json:"session_id"`
@@ -85,6 +103,7 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.ErrorsMessage(err.Error()), nil, d)
 		return
 	}
+	reply = replyQueue(desc.Name, d)
 	if desc.Name == wire.RegistryName {
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
 			wire.ErrorsMessage(`The name "registry" is reserved`), nil, d)
@@ -115,7 +134,7 @@ func (r *registryActor) register(c actor.Context, env *wire.Envelope, d *bridge.
 // accept records a registration and answers it once the session's queue is consumed.
 func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Description, instance string, env *wire.Envelope, d *bridge.Delivery) {
 	st := r.st
-	reply := wire.RecieveQueue(wire.RegistrySession)
+	reply := replyQueue(desc.Name, d)
 	if e != nil && e.sid != sid {
 		st.cfg.log.Info("component moves to a new session", "component", desc.Name, "from", e.sid, "to", sid)
 		if e.sub != 0 {
@@ -159,8 +178,9 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 	r.registered(c, e, env, d)
 }
 
-// registered answers a registration on recieve-<registry> and keeps the answer until the
-// component consumes its queue, to publish it again if it is held by other registrants.
+// registered answers a registration. On the component's own queue (a Go registrant that
+// consumes it already) that is all; on recieve-<registry> the answer is kept until the
+// component consumes its queue, to publish it again if other registrants hold it.
 func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope, d *bridge.Delivery) {
 	st := r.st
 	st.cfg.log.Info("registered", "component", e.name, "session", e.sid)
@@ -170,9 +190,13 @@ func (r *registryActor) registered(c actor.Context, e *entry, req *wire.Envelope
 		c.Send(st.bridge, &bridge.Settle{D: d})
 		return
 	}
-	c.Send(st.bridge, &bridge.Publish{Queue: wire.RecieveQueue(wire.RegistrySession), Body: body,
-		Headers: goRegistry, Settle: d, Expiration: registerAnswerTTL})
-	if st.noProbe {
+	own := onSession(d) && e.sid == wire.SessionID(e.name)
+	queue := wire.RecieveQueue(wire.RegistrySession)
+	if own {
+		queue = wire.RecieveQueue(e.sid)
+	}
+	c.Send(st.bridge, &bridge.Publish{Queue: queue, Body: body, Headers: goRegistry, Settle: d, Expiration: registerAnswerTTL})
+	if st.noProbe || own {
 		return
 	}
 	now := time.Now()

@@ -405,7 +405,7 @@ func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 	if m.Err != nil {
 		st.cfg.log.Error("cannot consume component queue", "component", e.name, "err", m.Err)
 		for _, w := range e.waiting {
-			r.answer(c, wire.RecieveQueue(wire.RegistrySession), w.env.Sender, e.name, w.env.MessageID,
+			r.answer(c, replyQueue(e.name, w.d), w.env.Sender, e.name, w.env.MessageID,
 				wire.ErrorsMessage(fmt.Sprintf("Registry could not open the session of %q: %v", e.name, m.Err)), nil, w.d)
 		}
 		r.remove(e)

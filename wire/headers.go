@@ -14,6 +14,15 @@ const AuthTokenHeader = "auth_token"
 // from another instance, and removes a registration only for its own instance.
 const InstanceHeader = "atq_instance"
 
+// ReplyHeader, set to ReplyOnSession by a Go component in its register request, says
+// that it already consumes recieve-<uuid3 of its name> and wants the answer there rather
+// than on the registry's shared queue, where registrants meet (spec quirk 5). The Go
+// registry does so; python -m at_queue ignores the header and answers on the shared queue.
+const (
+	ReplyHeader    = "atq_reply"
+	ReplyOnSession = "session"
+)
+
 // RegistryHeader is set ("go") by the Go registry on its registration answers, so that a
 // Go component knows it may wait for the answers to its Go extensions (unregister,
 // directory); a Python registry never answers them.
