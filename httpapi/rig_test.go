@@ -13,8 +13,8 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/httpapi"
-	"github.com/at-technology/atqueue/internal/apitest"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 )
 
 const wait = apitest.Wait

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 

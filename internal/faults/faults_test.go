@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/proctest"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
 

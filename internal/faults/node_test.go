@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/proctest"
 )
 
 // node is a RabbitMQ node of the test's own: its own node name, AMQP and distribution

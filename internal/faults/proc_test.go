@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/proctest"
 )
 
 // Bounds on the programs, generous for a loaded 2-core machine running the race detector.

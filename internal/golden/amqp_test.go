@@ -6,7 +6,7 @@ import (
 	"time"
 
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 )
 
 // amqpTransport connects to a fresh virtual host of the real broker: the golden ids and

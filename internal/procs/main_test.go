@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/at-technology/atqueue/internal/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/proctest"
 )
 
 // binDir holds the programs built by TestMain.

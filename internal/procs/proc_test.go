@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/proctest"
 )
 
 // start runs the built program bin with args. $AMQP_URL is removed from its environment,

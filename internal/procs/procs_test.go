@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 )
 
 // Bounds on the programs' behaviour, generous for a loaded 2-core machine.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/internal/relay"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"go.uber.org/goleak"
 )
 

@@ -9,8 +9,8 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
-	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/internal/testkit/inject"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
