@@ -17,9 +17,9 @@
 //
 // The faults:
 //
-//   - connection_cut: a TCP proxy inside the test sits between every client and the
-//     broker and closes all its connections at once (like `rabbitmqctl
-//     close_all_connections`, without touching other tests' connections);
+//   - connection_cut: a TCP proxy inside the test (internal/testkit/proxy) sits between
+//     every client and the broker and closes all its connections at once (like
+//     `rabbitmqctl close_all_connections`, without touching other tests' connections);
 //   - registry_restart: SIGKILL the registry process and start it again on its state file;
 //   - component_restart: SIGKILL the Counter process and start it again; it gets its
 //     queue pair back (same session id) and serves what waited in its queue;

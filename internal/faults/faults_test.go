@@ -1,7 +1,6 @@
 package faults_test
 
 import (
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/internal/testkit/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/proxy"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -108,14 +108,10 @@ func (r *rig) run(fault string, inject func()) {
 func TestConnectionCut(t *testing.T) {
 	t.Parallel()
 	vhost := rabbittest.VHost(t)
-	u, err := url.Parse(vhost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, u.Host)
-	r := newRig(t, p.via(t, vhost))
+	p := proxy.New(t, vhost)
+	r := newRig(t, p.URL())
 	r.run("connection_cut", func() {
-		n := p.cut()
+		n := p.Cut()
 		t.Logf("cut %d connections", n)
 	})
 }
