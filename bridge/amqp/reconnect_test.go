@@ -18,6 +18,7 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/testkit/proxy"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -491,7 +492,7 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)
-	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(purl, fastReconnect, amqpbridge.WithLogger(testLogger(t)))))
+	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(purl, fastReconnect, amqpbridge.WithLogger(testlog.New(t)))))
 	t.Cleanup(func() { // the bridge closes its connection as it stops
 		_ = sys.Root.PoisonFuture(pid).Wait()
 		sys.Shutdown()

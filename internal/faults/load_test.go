@@ -18,6 +18,7 @@ import (
 	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 )
 
 // The load every fault is injected into.
@@ -44,7 +45,7 @@ type caller struct {
 // newCaller connects to url and registers Caller; t.Cleanup shuts it down.
 func newCaller(t *testing.T, url string) *caller {
 	t.Helper()
-	log := testLogger(t, "caller")
+	log := testlog.New(t, testlog.WithLevel(slog.LevelWarn), testlog.WithPrefix("caller"))
 	ctx, cancel := context.WithTimeout(context.Background(), ready)
 	defer cancel()
 	// A connection of its own to look at the broker with; the system's bridge has its own.
@@ -70,35 +71,6 @@ func newCaller(t *testing.T, url string) *caller {
 		t.Fatalf("registering Caller: %v", err)
 	}
 	return &caller{tr: tr, sys: sys, h: h}
-}
-
-// testLogger sends warnings and errors to t.Log until the test's cleanup has run.
-func testLogger(t *testing.T, who string) *slog.Logger {
-	w := &testWriter{t: t, prefix: who + ": "}
-	t.Cleanup(w.close) // registered first, so it runs after the shutdowns registered later
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct {
-	t      *testing.T
-	prefix string
-	mu     sync.Mutex
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(w.prefix + strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func (w *testWriter) close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
 }
 
 // retryKind names the failures a call is retried on (with the same id), "" for others.

@@ -3,6 +3,7 @@ package faults_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/internal/testkit/proctest"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -115,7 +117,7 @@ func TestSumRequesterComponentRestart(t *testing.T) {
 	s := startSeed(t, rabbittest.VHost(t))
 	ctx, cancel := context.WithTimeout(context.Background(), ready)
 	defer cancel()
-	probe, err := amqpbridge.Dial(ctx, s.url, amqpbridge.WithLogger(testLogger(t, "probe")), amqpbridge.WithConnectionName("faults-probe"))
+	probe, err := amqpbridge.Dial(ctx, s.url, amqpbridge.WithLogger(testlog.New(t, testlog.WithLevel(slog.LevelWarn), testlog.WithPrefix("probe"))), amqpbridge.WithConnectionName("faults-probe"))
 	if err != nil {
 		t.Fatal(err)
 	}
