@@ -1,6 +1,6 @@
 // Package leavetest holds the scenarios of a component that leaves (stopped by its
 // supervisor, or by Stop while a method runs), written once and run by the tests of each
-// transport: in process (component) and over RabbitMQ (internal/stack), so that both
+// transport: in process (component) and over RabbitMQ (internal/e2e/stack), so that both
 // show the same behaviour.
 package leavetest
 

@@ -5,8 +5,8 @@
 // pid.
 //
 // It owns only that plumbing; what the programs are, their arguments and environment, and
-// what their output must say belong to the test packages that use it (internal/procs,
-// internal/faults).
+// what their output must say belong to the test packages that use it (internal/e2e/procs,
+// internal/e2e/faults).
 //
 // Processes and goroutines: a process belongs to the test that started it. Start starts
 // one goroutine per process, which reads its stdout until the pipe closes, reaps the

@@ -12,7 +12,7 @@ import (
 var binDir string
 
 var programs = []string{
-	"github.com/at-technology/atqueue/internal/faults/cmd/counter",
+	"github.com/at-technology/atqueue/internal/e2e/faults/cmd/counter",
 	"github.com/at-technology/atqueue/cmd/atq",
 	"github.com/at-technology/atqueue/examples/registry",
 	"github.com/at-technology/atqueue/examples/intsummator",
