@@ -26,7 +26,7 @@ lint: ## gofmt, go vet, staticcheck
 
 bench: ## in-process Call vs a bare protoactor future; Go over RabbitMQ vs a bare amqp091-go relay
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./actors/
-	$(GO) run ./internal/relay/cmd/atqbench
+	$(GO) run ./internal/bench/cmd/atqbench
 
 demo: ## run the demo over the embedded transport
 	$(GO) run ./cmd/demo

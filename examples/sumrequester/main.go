@@ -35,8 +35,8 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
+	"github.com/at-technology/atqueue/internal/bench"
 	"github.com/at-technology/atqueue/internal/cli"
-	"github.com/at-technology/atqueue/internal/relay"
 )
 
 func main() {
@@ -157,7 +157,7 @@ func (r requester) bench(ctx context.Context, out io.Writer) error {
 	}
 	// The warm-up is not reported on its own line, but its failures count for the exit
 	// status: a failure must not go unreported because it happened early.
-	warm := relay.Measure(ctx, "warmup", min(relay.Warmup, r.benchN), 1, call)
+	warm := bench.Measure(ctx, "warmup", min(bench.Warmup, r.benchN), 1, call)
 	failed, total, first := warm.Errors, warm.Calls, warm.FirstErr
 	if warm.Errors > 0 {
 		r.log.Error("warm-up calls failed", "failed", warm.Errors, "calls", warm.Calls, "first", warm.FirstErr)
@@ -167,7 +167,7 @@ func (r requester) bench(ctx context.Context, out io.Writer) error {
 		mode        string
 		n, inflight int
 	}{{"serial", r.benchN, 1}, {"concurrent" + strconv.Itoa(r.concurrency), 2 * r.benchN, r.concurrency}} {
-		s := relay.Measure(ctx, run.mode, run.n, run.inflight, call)
+		s := bench.Measure(ctx, run.mode, run.n, run.inflight, call)
 		fmt.Fprintln(out, s.JSON())
 		failed, total = failed+s.Errors, total+s.Calls
 		if first == nil {

@@ -1,11 +1,11 @@
 // Command atqbench measures, in one run against one broker, (a) the bare amqp091-go relay
-// baseline of package relay and (b) a Go caller → Go registry → Go summator call over
+// baseline of package bench and (b) a Go caller → Go registry → Go summator call over
 // RabbitMQ (three actor systems in this process, each with its own connection, all over
 // the real broker), one call at a time and with many in flight, and prints both and their
 // ratios against the targets: concurrent calls/s ≥ 0.8× the relay's, serial p50 ≤ 1.25×
 // the relay's.
 //
-//	go run ./internal/relay/cmd/atqbench [--amqp URL] [--serial N] [--concurrent N] [--inflight C] [--rounds R] [--strict]
+//	go run ./internal/bench/cmd/atqbench [--amqp URL] [--serial N] [--concurrent N] [--inflight C] [--rounds R] [--strict]
 //
 // Both sides are set up first and warmed up; then R rounds interleave them (relay, Go,
 // then Go, relay, ...), so that a change in the machine's load hits both alike. Each
@@ -33,8 +33,8 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
+	"github.com/at-technology/atqueue/internal/bench"
 	"github.com/at-technology/atqueue/internal/cli"
-	"github.com/at-technology/atqueue/internal/relay"
 	"github.com/at-technology/atqueue/wire"
 	"github.com/google/uuid"
 )
@@ -78,9 +78,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	}
 	log := cli.Logger(errOut, level)
 	fmt.Fprintf(errOut, "atqbench: %s; %d rounds of %d serial calls and %d calls with %d in flight, after %d warm-up calls\n",
-		amqpURL, c.rounds, c.serialN, c.concurrentN, c.inflight, relay.Warmup)
+		amqpURL, c.rounds, c.serialN, c.concurrentN, c.inflight, bench.Warmup)
 
-	base, err := relay.Start(ctx, amqpURL.Raw())
+	base, err := bench.Start(ctx, amqpURL.Raw())
 	if err != nil {
 		return fmt.Errorf("relay baseline: %w", err)
 	}
@@ -91,18 +91,18 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	}
 	defer func() { err = errors.Join(err, stopGo()) }()
 	for name, call := range map[string]func(context.Context) error{"relay": base.Call, "the Go runtime": goCall} {
-		if s := relay.Measure(ctx, "warmup", relay.Warmup, 1, call); s.Errors > 0 {
+		if s := bench.Measure(ctx, "warmup", bench.Warmup, 1, call); s.Errors > 0 {
 			return fmt.Errorf("%s warm-up: %w", name, s.FirstErr)
 		}
 	}
 
 	conc := "concurrent" + strconv.Itoa(c.inflight)
-	var rs, rc, gs, gc []relay.Stats
+	var rs, rc, gs, gc []bench.Stats
 	for i := range c.rounds {
-		relaySerial := func() { rs = append(rs, relay.Measure(ctx, "relay-serial", c.serialN, 1, base.Call)) }
-		goSerial := func() { gs = append(gs, relay.Measure(ctx, "atq-serial", c.serialN, 1, goCall)) }
-		relayConc := func() { rc = append(rc, relay.Measure(ctx, "relay-"+conc, c.concurrentN, c.inflight, base.Call)) }
-		goConc := func() { gc = append(gc, relay.Measure(ctx, "atq-"+conc, c.concurrentN, c.inflight, goCall)) }
+		relaySerial := func() { rs = append(rs, bench.Measure(ctx, "relay-serial", c.serialN, 1, base.Call)) }
+		goSerial := func() { gs = append(gs, bench.Measure(ctx, "atq-serial", c.serialN, 1, goCall)) }
+		relayConc := func() { rc = append(rc, bench.Measure(ctx, "relay-"+conc, c.concurrentN, c.inflight, base.Call)) }
+		goConc := func() { gc = append(gc, bench.Measure(ctx, "atq-"+conc, c.concurrentN, c.inflight, goCall)) }
 		steps := []func(){relaySerial, goSerial, relayConc, goConc}
 		if i%2 == 1 {
 			steps = []func(){goSerial, relaySerial, goConc, relayConc}
@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 			step()
 		}
 		if *verbose {
-			for _, s := range [][]relay.Stats{rs, gs, rc, gc} {
+			for _, s := range [][]bench.Stats{rs, gs, rc, gc} {
 				fmt.Fprintf(errOut, "round %d: %s\n", i+1, s[i].JSON())
 			}
 		}
@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	}
 	relaySerial, goSerial := median(rs, p50), median(gs, p50)
 	relayConc, goConc := median(rc, perSecond), median(gc, perSecond)
-	for _, s := range []relay.Stats{relaySerial, relayConc, goSerial, goConc} {
+	for _, s := range []bench.Stats{relaySerial, relayConc, goSerial, goConc} {
 		fmt.Fprintln(out, s.JSON())
 	}
 
@@ -154,13 +154,13 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	return nil
 }
 
-func p50(s relay.Stats) float64       { return float64(s.P50.Microseconds()) / 1000 }
-func perSecond(s relay.Stats) float64 { return s.PerSecond() }
+func p50(s bench.Stats) float64       { return float64(s.P50.Microseconds()) / 1000 }
+func perSecond(s bench.Stats) float64 { return s.PerSecond() }
 
 // median is the round whose key is the median, with the errors of all rounds.
-func median(rounds []relay.Stats, key func(relay.Stats) float64) relay.Stats {
+func median(rounds []bench.Stats, key func(bench.Stats) float64) bench.Stats {
 	sorted := slices.Clone(rounds)
-	slices.SortFunc(sorted, func(a, b relay.Stats) int {
+	slices.SortFunc(sorted, func(a, b bench.Stats) int {
 		switch ka, kb := key(a), key(b); {
 		case ka < kb:
 			return -1
@@ -204,7 +204,7 @@ func startGo(ctx context.Context, url string, log *slog.Logger) (call func(conte
 			errs = append(errs, cli.Stop(systems[i], nil))
 		}
 		if len(queues) > 0 {
-			errs = append(errs, relay.DeleteQueues(url, queues...))
+			errs = append(errs, bench.DeleteQueues(url, queues...))
 		}
 		return errors.Join(errs...)
 	}
@@ -240,7 +240,7 @@ func startGo(ctx context.Context, url string, log *slog.Logger) (call func(conte
 		queues = append(queues, wire.SendQueue(req.SessionID()), wire.RecieveQueue(req.SessionID()))
 	}
 	call = func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, relay.CallTimeout)
+		ctx, cancel := context.WithTimeout(ctx, bench.CallTimeout)
 		defer cancel()
 		var sum int
 		if err := req.Call(ctx, summator.Name(), "int_sum", seed.SumArgs{A: 5, B: 18}, &sum); err != nil {

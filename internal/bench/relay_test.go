@@ -1,4 +1,4 @@
-package relay_test
+package bench_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/relay"
+	"github.com/at-technology/atqueue/internal/bench"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"go.uber.org/goleak"
 )
@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestMeasure(t *testing.T) {
 	var n atomic.Int64
-	s := relay.Measure(context.Background(), "concurrent4", 100, 4, func(context.Context) error {
+	s := bench.Measure(context.Background(), "concurrent4", 100, 4, func(context.Context) error {
 		if n.Add(1)%10 == 0 {
 			return errors.New("every tenth fails")
 		}
@@ -42,11 +42,11 @@ func TestRunOverRabbitMQ(t *testing.T) {
 	url := rabbittest.VHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := relay.Run(ctx, url, 50, 200, 16)
+	res, err := bench.Run(ctx, url, 50, 200, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []relay.Stats{res.Serial, res.Concurrent} {
+	for _, s := range []bench.Stats{res.Serial, res.Concurrent} {
 		t.Log(s.JSON())
 		if s.Errors != 0 || s.P50 <= 0 {
 			t.Errorf("%s: %+v", s.Mode, s)

@@ -1,5 +1,6 @@
-// Package relay is benchmark plumbing: the baseline that the Go runtime's calls over
-// RabbitMQ are measured against, and the measuring loop both sides share.
+// Package bench is benchmark plumbing: the baseline that the Go runtime's calls over
+// RabbitMQ are measured against, and the measuring loop both sides share. The programs
+// that print the figures build on it: cmd/atqbench (Go against the baseline, make bench).
 //
 // The baseline is a bare amqp091-go relay with the same four queue hops as an AT_QUEUE call
 // (caller → send-<caller> → relay → recieve-<target> → target → send-<target> → relay →
@@ -12,4 +13,4 @@
 //
 // Run owns every goroutine and connection it starts and has stopped them all when it
 // returns. Its queues have random names and are deleted at the end.
-package relay
+package bench
