@@ -1,11 +1,16 @@
-// Command sumrequester is the seed example's SumRequester as its own process: it
-// registers with the registry over RabbitMQ, calls int_sum on the target (IntSummator by
-// default) with {"a": 5, "b": 18} and with {"a": 5, "b": "b"}, prints both outcomes and
-// exits 0 only when the first returned 23 and the second was refused as invalid
-// arguments.
+package bench
+
+// The requester with every option that examples/sumrequester had before it became the
+// seed's plain requester. That example runs this one (RequesterMain) whenever it is given
+// any option but --amqp, so that the command lines scripts use keep working:
 //
 //	go run ./examples/sumrequester [--amqp URL] [--target NAME] [--timeout D] [--retry]
 //	go run ./examples/sumrequester --bench N [--concurrency C]
+//
+// It registers SumRequester with the registry over RabbitMQ, calls int_sum on the target
+// (IntSummator by default) with {"a": 5, "b": 18} and with {"a": 5, "b": "b"}, prints
+// both outcomes and exits 0 only when the first returned 23 and the second was refused
+// as invalid arguments.
 //
 // With --bench it instead makes N calls one at a time, then 2N calls with C in flight,
 // and prints one JSON line per run:
@@ -17,7 +22,6 @@
 // restarted) is tried again, with the same arguments, until its --timeout; "errors"
 // then counts only the calls that still failed on their last try, and the number of
 // tries that were repeated is logged on stderr at the end.
-package main
 
 import (
 	"context"
@@ -28,6 +32,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,17 +40,34 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
-	"github.com/at-technology/atqueue/internal/bench"
 	"github.com/at-technology/atqueue/internal/cli"
 )
 
-func main() {
-	os.Exit(cli.Main("sumrequester", func(ctx context.Context, args []string) error {
-		return run(ctx, args, os.Stdout, os.Stderr)
-	}))
+// RequesterOptions reports whether args (a command line without the program's name) hold
+// anything but --amqp URL, the only option of the seed's plain requester: then
+// examples/sumrequester hands them to RequesterMain.
+func RequesterOptions(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case (a == "-amqp" || a == "--amqp") && i+1 < len(args):
+			i++
+		case strings.HasPrefix(a, "-amqp=") || strings.HasPrefix(a, "--amqp="):
+		default:
+			return true
+		}
+	}
+	return false
 }
 
-type options struct {
+// RequesterMain runs the requester on the command line in os.Args until it is done or
+// SIGINT or SIGTERM ends it, and returns its exit status for os.Exit.
+func RequesterMain() int {
+	return cli.Main("sumrequester", func(ctx context.Context, args []string) error {
+		return runRequester(ctx, args, os.Stdout, os.Stderr)
+	})
+}
+
+type requesterOptions struct {
 	target      string
 	timeout     time.Duration
 	retry       bool
@@ -53,12 +75,12 @@ type options struct {
 	concurrency int
 }
 
-func run(ctx context.Context, args []string, out, errOut io.Writer) error {
+func runRequester(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("sumrequester", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
 	durable := cli.DurableFlag(fs)
-	var o options
+	var o requesterOptions
 	fs.StringVar(&o.target, "target", "IntSummator", "`NAME` of the component to call")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline of one call")
 	fs.BoolVar(&o.retry, "retry", false, "retry a call that timed out, lost the connection or found its target unknown or not alive, until its --timeout")
@@ -99,7 +121,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "%s registered, session %s\n", h.Name(), h.SessionID())
 
-	r := requester{h: h, log: log, options: o, retries: new(atomic.Int64)}
+	r := requester{h: h, log: log, requesterOptions: o, retries: new(atomic.Int64)}
 	if o.benchN > 0 {
 		err = r.bench(ctx, out)
 	} else {
@@ -109,7 +131,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 }
 
 type requester struct {
-	options
+	requesterOptions
 	h       *component.Handle
 	log     *slog.Logger
 	retries *atomic.Int64 // tries repeated by --retry
@@ -157,7 +179,7 @@ func (r requester) bench(ctx context.Context, out io.Writer) error {
 	}
 	// The warm-up is not reported on its own line, but its failures count for the exit
 	// status: a failure must not go unreported because it happened early.
-	warm := bench.Measure(ctx, "warmup", min(bench.Warmup, r.benchN), 1, call)
+	warm := Measure(ctx, "warmup", min(Warmup, r.benchN), 1, call)
 	failed, total, first := warm.Errors, warm.Calls, warm.FirstErr
 	if warm.Errors > 0 {
 		r.log.Error("warm-up calls failed", "failed", warm.Errors, "calls", warm.Calls, "first", warm.FirstErr)
@@ -167,7 +189,7 @@ func (r requester) bench(ctx context.Context, out io.Writer) error {
 		mode        string
 		n, inflight int
 	}{{"serial", r.benchN, 1}, {"concurrent" + strconv.Itoa(r.concurrency), 2 * r.benchN, r.concurrency}} {
-		s := bench.Measure(ctx, run.mode, run.n, run.inflight, call)
+		s := Measure(ctx, run.mode, run.n, run.inflight, call)
 		fmt.Fprintln(out, s.JSON())
 		failed, total = failed+s.Errors, total+s.Calls
 		if first == nil {
