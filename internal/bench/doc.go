@@ -1,6 +1,8 @@
 // Package bench is benchmark plumbing: the baseline that the Go runtime's calls over
 // RabbitMQ are measured against, and the measuring loop both sides share. The programs
-// that print the figures build on it: cmd/atqbench (Go against the baseline, make bench).
+// that print the figures build on it: cmd/atqbench (Go against the baseline, make bench)
+// and the requester with options (RequesterMain) that examples/sumrequester runs for
+// --bench N --concurrency C and --retry.
 //
 // The baseline is a bare amqp091-go relay with the same four queue hops as an AT_QUEUE call
 // (caller → send-<caller> → relay → recieve-<target> → target → send-<target> → relay →

@@ -14,7 +14,6 @@ var binDir string
 var programs = []string{
 	"github.com/at-technology/atqueue/internal/e2e/faults/cmd/counter",
 	"github.com/at-technology/atqueue/cmd/atq",
-	"github.com/at-technology/atqueue/examples/registry",
 	"github.com/at-technology/atqueue/examples/intsummator",
 	"github.com/at-technology/atqueue/examples/sumrequester",
 }

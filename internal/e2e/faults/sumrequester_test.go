@@ -18,7 +18,8 @@ import (
 	"github.com/at-technology/atqueue/wire"
 )
 
-// retried is what examples/sumrequester logs for each try it repeats.
+// retried is what examples/sumrequester (internal/bench's requester, given --retry) logs
+// for each try it repeats.
 const retried = "call failed, retrying"
 
 // seed is the seed example's registry and IntSummator as processes on one broker URL.
@@ -32,7 +33,7 @@ type seed struct {
 func startSeed(t *testing.T, url string) *seed {
 	t.Helper()
 	s := &seed{t: t, url: url}
-	s.reg = start(t, "registry", "--amqp", url, "--state", filepath.Join(t.TempDir(), "registry.json"))
+	s.reg = start(t, "atq", "registry", "-u", url, "--state", filepath.Join(t.TempDir(), "registry.json"), "--pidfile", "", "--debugger=false")
 	s.reg.WaitLine("registry listening", ready)
 	s.startSummator()
 	return s

@@ -12,7 +12,6 @@ import (
 var binDir string
 
 var programs = []string{
-	"github.com/at-technology/atqueue/examples/registry",
 	"github.com/at-technology/atqueue/examples/intsummator",
 	"github.com/at-technology/atqueue/examples/sumrequester",
 	"github.com/at-technology/atqueue/cmd/atq",

@@ -3,6 +3,7 @@ package procs_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,18 @@ func start(t *testing.T, bin string, args ...string) *proctest.Proc {
 	t.Helper()
 	return proctest.Start(t, filepath.Join(binDir, bin), args,
 		proctest.Unset("AMQP_URL"), proctest.Setenv("XDG_STATE_HOME", t.TempDir()))
+}
+
+// registry starts `atq registry` on url, without a pidfile and with its debug HTTP API on
+// a free port, and waits until it serves; the line that says so must mask the password.
+func registry(t *testing.T, url string) *proctest.Proc {
+	t.Helper()
+	reg := start(t, "atq", "registry", "-u", url, "--pidfile", "", "-dp", "0")
+	line := reg.WaitLine("registry listening on ", ready)
+	if strings.Contains(line, "guest:guest") || !strings.Contains(line, "guest:***@") {
+		t.Errorf("the password is not masked: %q", line)
+	}
+	return reg
 }
 
 // stop sends sig to p and requires exit status 0 within the given time.
