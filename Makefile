@@ -9,12 +9,12 @@ BENCHTIME ?= 2s
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-test: ## every test with the race detector (RabbitMQ at $$AMQP_URL or 127.0.0.1:5672), then the fault injection
-	$(GO) test -race -count=1 -timeout 12m $$($(GO) list $(PKGS) | grep -v /internal/faults)
+test: ## every test with the race detector (RabbitMQ at $AMQP_URL or 127.0.0.1:5672), then the fault injection
+	$(GO) test -race -count=1 -timeout 12m $$($(GO) list $(PKGS) | grep -v /internal/e2e/faults)
 	@$(MAKE) --no-print-directory faults
 
 faults: ## fault injection against the real broker; prints the accounting line of each fault
-	set -o pipefail; $(GO) test -race -count=1 -timeout 10m -v ./internal/faults/ 2>&1 \
+	set -o pipefail; $(GO) test -race -count=1 -timeout 10m -v ./internal/e2e/faults/ 2>&1 \
 	  | grep -E '^(fault=|--- |ok|FAIL|PASS|panic:|\s+\S+_test\.go:[0-9]+: )'
 
 
@@ -26,7 +26,7 @@ lint: ## gofmt, go vet, staticcheck
 
 bench: ## in-process Call vs a bare protoactor future; Go over RabbitMQ vs a bare amqp091-go relay
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./actors/
-	$(GO) run ./internal/relay/cmd/atqbench
+	$(GO) run ./internal/bench/cmd/atqbench
 
 demo: ## run the demo over the embedded transport
 	$(GO) run ./cmd/demo

@@ -3,6 +3,7 @@ package actors_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"strings"
 	"testing"
@@ -21,22 +22,38 @@ func Example() {
 	}
 
 	ctx := context.Background()
-	sys, _ := actors.New() // in-process broker; actors.WithBroker(amqpbridge.NewBroker(url)) for RabbitMQ
-	defer sys.Shutdown(ctx)
-	sys.StartRegistry(ctx)
+	sys, err := actors.New() // in-process broker; actors.WithBroker(amqpbridge.NewBroker(url)) for RabbitMQ
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := sys.StartRegistry(ctx); err != nil {
+		log.Fatal(err)
+	}
 
 	summator := component.New("IntSummator")
 	component.Method(summator, "int_sum", func(_ context.Context, in SumArgs) (int, error) {
 		return in.A + in.B, nil
 	})
-	sys.Spawn(ctx, summator)
+	if _, err := sys.Spawn(ctx, summator); err != nil {
+		log.Fatal(err)
+	}
 
-	caller, _ := sys.Spawn(ctx, component.New("SumRequester"))
+	caller, err := sys.Spawn(ctx, component.New("SumRequester"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	var sum int
-	err := caller.Call(ctx, "IntSummator", "int_sum", SumArgs{A: 5, B: 18}, &sum) // 23, nil
+	if err := caller.Call(ctx, "IntSummator", "int_sum", SumArgs{A: 5, B: 18}, &sum); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sum) // 23
+
+	if err := sys.Shutdown(ctx); err != nil { // components leave the registry, then all stops
+		log.Fatal(err)
+	}
 	// README end
-	fmt.Println(sum, err)
-	// Output: 23 <nil>
+
+	// Output: 23
 }
 
 func TestReadmeExampleInSync(t *testing.T) {

@@ -8,13 +8,14 @@ import (
 
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/wire"
 )
 
 // Bad requests put straight on a component's queue get an error answer when the sender
 // can be identified, are dropped otherwise, and never stop the component.
 func TestBadInputOnComponentQueue(t *testing.T) {
-	rec, sys := recordedSystem(t, actors.WithLogger(testLogger(t)))
+	rec, sys := recordedSystem(t, actors.WithLogger(testlog.New(t)))
 	ctx := ctxT(t)
 	target, err := sys.Spawn(ctx, summator(component.WithMaxBody(4096)))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -24,7 +24,7 @@ type sumArgs struct {
 
 func newSystem(t *testing.T, opts ...actors.Option) *actors.System {
 	t.Helper()
-	sys, err := actors.New(append([]actors.Option{actors.WithLogger(testLogger(t))}, opts...)...)
+	sys, err := actors.New(append([]actors.Option{actors.WithLogger(testlog.New(t))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,18 +453,6 @@ func compactJSON(t *testing.T, raw json.RawMessage) string {
 	out, _ = json.Marshal(v)
 	b.Write(out)
 	return b.String()
-}
-
-// testLogger sends the runtime's log to the test's log, shown when a test fails.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // A second live component cannot take a name: the registry refuses it clearly.

@@ -6,7 +6,7 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/leavetest"
+	"github.com/at-technology/atqueue/internal/testkit/leavetest"
 )
 
 // leaveEnv runs the leaving scenarios in one process, over the embedded transport.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -90,7 +91,7 @@ func TestNumbersBetweenGoComponents(t *testing.T) {
 // Raw answers as a Python caller reads them: non-finite floats as Python writes them, and
 // "argument" as Python fills it (null for a method without inputs).
 func TestNumbersOnTheWire(t *testing.T) {
-	rec, sys := recordedSystem(t, actors.WithLogger(testLogger(t)))
+	rec, sys := recordedSystem(t, actors.WithLogger(testlog.New(t)))
 	target := spawn(t, sys, numbers())
 	rec.watchAnswers(target.Name())
 	cases := []struct {

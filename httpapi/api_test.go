@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/httpapi"
-	"github.com/at-technology/atqueue/internal/apitest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
 )
 
 // The answers of python -m at_queue's debug server, byte for byte but for random ids.

@@ -2,10 +2,8 @@ package httpapi_test
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -13,8 +11,9 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/httpapi"
-	"github.com/at-technology/atqueue/internal/apitest"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 )
 
 const wait = apitest.Wait
@@ -31,7 +30,7 @@ type rig struct {
 
 func newRig(t *testing.T, opts ...httpapi.Option) *rig {
 	t.Helper()
-	log := testLogger(t)
+	log := testlog.New(t)
 	sys, _ := apitest.System(t, rabbittest.VHost(t), log)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -57,7 +56,7 @@ func (r *rig) serve(h http.Handler) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	srv := httpapi.Serve(ln, h, testLogger(r.t))
+	srv := httpapi.Serve(ln, h, testlog.New(r.t))
 	r.srv, r.c = srv, apitest.NewClient(r.t, "http://"+srv.Addr().String())
 	r.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -87,15 +86,4 @@ func (r *rig) do(method, path, body string, header ...string) apitest.Answer {
 func (r *rig) post(body string) apitest.Answer {
 	r.t.Helper()
 	return r.do(http.MethodPost, "/api/exec_method", body)
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -80,7 +81,7 @@ func TestDialErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
-			tr, err := amqpbridge.Dial(ctxFor(t), tc.url, amqpbridge.WithLogger(testLogger(t)))
+			tr, err := amqpbridge.Dial(ctxFor(t), tc.url, amqpbridge.WithLogger(testlog.New(t)))
 			if err == nil {
 				tr.Close()
 				t.Fatal("Dial succeeded")
@@ -149,7 +150,7 @@ func TestDialHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := amqpbridge.Dial(ctx, u, amqpbridge.WithLogger(testLogger(t)))
+	_, err := amqpbridge.Dial(ctx, u, amqpbridge.WithLogger(testlog.New(t)))
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, amqpbridge.ErrUnreachable) || !strings.Contains(err.Error(), "cannot reach RabbitMQ at 127.0.0.1:") {
 		t.Errorf("Dial to a silent server with a deadline: %v", err)
 	}
@@ -160,7 +161,7 @@ func TestDialHonoursContext(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start = time.Now()
-	_, err = amqpbridge.Dial(ctx, u, amqpbridge.WithLogger(testLogger(t)))
+	_, err = amqpbridge.Dial(ctx, u, amqpbridge.WithLogger(testlog.New(t)))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Dial to a silent server, cancelled: %v", err)
 	}

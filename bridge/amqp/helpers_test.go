@@ -2,14 +2,13 @@ package amqpbridge_test
 
 import (
 	"context"
-	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
 )
@@ -18,25 +17,12 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// logWriter sends the transport's log lines to the test log.
-type logWriter struct{ t testing.TB }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // dial connects to url and closes the transport when the test ends.
 func dial(t testing.TB, url string, opts ...amqpbridge.Option) *amqpbridge.Transport {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tr, err := amqpbridge.Dial(ctx, url, append([]amqpbridge.Option{amqpbridge.WithLogger(testLogger(t))}, opts...)...)
+	tr, err := amqpbridge.Dial(ctx, url, append([]amqpbridge.Option{amqpbridge.WithLogger(testlog.New(t))}, opts...)...)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/proxy"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -299,7 +301,8 @@ func TestReconnectAfterBrokerClosesConnection(t *testing.T) {
 func TestWhileDisconnected(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
-	p, purl := newProxy(t, url)
+	p := proxy.New(t, url)
+	purl := p.URL()
 	logs := newLogRecorder(t)
 	tr := dial(t, purl, fastReconnect, logs.option())
 	ctx := ctxFor(t)
@@ -326,8 +329,8 @@ func TestWhileDisconnected(t *testing.T) {
 		_ = d.Ack()
 	}
 
-	p.setMode(proxyRefuse)
-	p.cut()
+	p.SetMode(proxy.Refuse)
+	p.Cut()
 	eventually(t, 5*time.Second, "Connected() false after the cut", func() bool { return !tr.Connected() })
 	// As after a broker that lost its data: the session's queues must be declared again
 	// before anything is published or consumed on the new connection.
@@ -386,7 +389,7 @@ func TestWhileDisconnected(t *testing.T) {
 		t.Errorf("%d Warn lines for redial attempts, want one per attempt", n)
 	}
 
-	p.setMode(proxyPass)
+	p.SetMode(proxy.Pass)
 	select {
 	case err := <-heldDone:
 		if err != nil {
@@ -437,15 +440,16 @@ func TestWhileDisconnected(t *testing.T) {
 func TestHeldPublishTimesOut(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
-	p, purl := newProxy(t, url)
+	p := proxy.New(t, url)
+	purl := p.URL()
 	const timeout = 300 * time.Millisecond
 	tr := dial(t, purl, fastReconnect, amqpbridge.WithConfirmTimeout(timeout))
 	sid := wire.SessionID("held-timeout")
 	if err := tr.DeclareSession(ctxFor(t), sid); err != nil {
 		t.Fatal(err)
 	}
-	p.setMode(proxyRefuse)
-	p.cut()
+	p.SetMode(proxy.Refuse)
+	p.Cut()
 	eventually(t, 5*time.Second, "Connected() false after the cut", func() bool { return !tr.Connected() })
 
 	const n = 3
@@ -476,7 +480,8 @@ func TestHeldPublishTimesOut(t *testing.T) {
 func TestFailFastPublishThroughBridge(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
-	p, purl := newProxy(t, url)
+	p := proxy.New(t, url)
+	purl := p.URL()
 	sid := wire.SessionID("fail-fast")
 	if err := dial(t, url).DeclareSession(ctxFor(t), sid); err != nil {
 		t.Fatal(err)
@@ -487,7 +492,7 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)
-	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(purl, fastReconnect, amqpbridge.WithLogger(testLogger(t)))))
+	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(purl, fastReconnect, amqpbridge.WithLogger(testlog.New(t)))))
 	t.Cleanup(func() { // the bridge closes its connection as it stops
 		_ = sys.Root.PoisonFuture(pid).Wait()
 		sys.Shutdown()
@@ -528,8 +533,8 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 		t.Fatalf("FailFast publish while connected: %v", err)
 	}
 
-	p.setMode(proxyRefuse)
-	p.cut()
+	p.SetMode(proxy.Refuse)
+	p.Cut()
 	for l, _ := next("link down", 5*time.Second).(*bridge.Link); l == nil || l.Up; l, _ = next("link down", 5*time.Second).(*bridge.Link) {
 	}
 	start := time.Now()
@@ -539,7 +544,7 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 	}
 	t.Logf("FailFast publish failed %v after it was asked", time.Since(start))
 	publish("held", false)
-	p.setMode(proxyPass)
+	p.SetMode(proxy.Pass)
 	if err := outcome("held"); err != nil {
 		t.Fatalf("held publish: %v", err)
 	}
@@ -560,14 +565,15 @@ func TestCloseWhileReconnecting(t *testing.T) {
 	url := rabbittest.VHost(t)
 	for _, tc := range []struct {
 		name string
-		mode proxyMode
+		mode proxy.Mode
 	}{
-		{"refused", proxyRefuse},
-		{"hanging handshake", proxyHang},
+		{"refused", proxy.Refuse},
+		{"hanging handshake", proxy.Hang},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, purl := newProxy(t, url)
+			p := proxy.New(t, url)
+			purl := p.URL()
 			tr := dial(t, purl, fastReconnect)
 			ctx := ctxFor(t)
 			sid := wire.SessionID("close-reconnecting-" + tc.name)
@@ -578,10 +584,10 @@ func TestCloseWhileReconnecting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dialled := p.accepted()
-			p.setMode(tc.mode)
-			p.cut()
-			eventually(t, 5*time.Second, "a redial reaching the proxy", func() bool { return p.accepted() > dialled })
+			dialled := p.Accepted()
+			p.SetMode(tc.mode)
+			p.Cut()
+			eventually(t, 5*time.Second, "a redial reaching the proxy", func() bool { return p.Accepted() > dialled })
 			time.Sleep(50 * time.Millisecond)
 
 			errc := make(chan error, 1)

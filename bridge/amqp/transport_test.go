@@ -14,7 +14,7 @@ import (
 
 	"github.com/at-technology/atqueue/bridge"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 	amqp "github.com/rabbitmq/amqp091-go"

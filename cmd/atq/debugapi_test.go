@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/apitest"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 )
 
 // listening waits for the API's line and returns its base URL.

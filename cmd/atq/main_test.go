@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/at-technology/atqueue/internal/proctest"
+	"github.com/at-technology/atqueue/internal/testkit/proctest"
 )
 
 // binDir holds atq, built once by TestMain: the tests run it as a process, as an

@@ -14,9 +14,9 @@ import (
 	"testing"
 
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/apitest"
 	"github.com/at-technology/atqueue/internal/cli"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 )
 
 // dead is a broker address where nothing listens: a start that got as far as connecting

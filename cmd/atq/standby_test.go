@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
 

@@ -15,9 +15,9 @@ import (
 
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/console"
-	"github.com/at-technology/atqueue/internal/apitest"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
 

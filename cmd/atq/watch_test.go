@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/apitest"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/apitest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
 

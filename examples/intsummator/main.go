@@ -1,68 +1,60 @@
 // Command intsummator is the seed example's IntSummator as its own process: it registers
 // with the registry over RabbitMQ, answers int_sum(a, b) until SIGINT or SIGTERM, then
-// leaves the registry and exits 0.
+// leaves the registry and exits 0. It prints "IntSummator registered, session <id>" once it
+// serves; the runtime logs to stderr.
 //
-//	go run ./examples/intsummator [--amqp URL] [-v]
-//
-// The registry (go run ./examples/registry) must be running. It prints "IntSummator
-// registered, session <id>" on stdout once it serves; logs go to stderr.
+//	go run ./cmd/atq registry --pidfile "" &   # the registry must be running
+//	go run ./examples/intsummator [--amqp URL]
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
+	"github.com/at-technology/atqueue/actors"
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/examples/seed"
-	"github.com/at-technology/atqueue/internal/cli"
 )
 
 func main() {
-	os.Exit(cli.Main("intsummator", func(ctx context.Context, args []string) error {
-		return run(ctx, args, os.Stdout, os.Stderr)
-	}))
+	url := flag.String("amqp", "", "AMQP `URL` of RabbitMQ (default $AMQP_URL, else amqp://guest:guest@localhost:5672/)")
+	flag.Parse()
+	if err := run(cmp.Or(*url, os.Getenv("AMQP_URL"), "amqp://guest:guest@localhost:5672/")); err != nil {
+		fmt.Fprintln(os.Stderr, "intsummator:", err)
+		os.Exit(1)
+	}
 }
 
-func run(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("intsummator", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	amqpURL := cli.AMQPFlag(fs)
-	durable := cli.DurableFlag(fs)
-	verbose := fs.Bool("v", false, "log debug records")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: intsummator [--amqp URL] [-v]\n\nServes IntSummator.int_sum over RabbitMQ until SIGINT or SIGTERM; the registry must be running.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := cli.Parse(fs, args, false); err != nil {
+func run(url string) (err error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)), actors.WithLogger(slog.Default()))
+	if err != nil {
 		return err
 	}
-	log := cli.Logger(errOut, cli.Level(*verbose))
+	defer func() { // stops the component (it leaves the registry), then the connection
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = errors.Join(err, sys.Shutdown(ctx))
+	}()
 
-	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, append(durable.Options(), amqpbridge.WithConnectionName("intsummator"))...)
+	h, err := sys.Spawn(ctx, seed.IntSummator())
 	if err != nil {
-		return cli.Interrupted(ctx, err)
+		return err
 	}
-	start, cancel := context.WithTimeout(ctx, cli.StartTimeout)
-	defer cancel()
-	h, err := sys.Spawn(start, seed.IntSummator())
-	if err != nil {
-		return cli.Stop(sys, cli.Interrupted(ctx, cli.Registering(err)))
-	}
-	fmt.Fprintf(out, "%s registered, session %s\n", h.Name(), h.SessionID())
-
+	fmt.Printf("%s registered, session %s\n", h.Name(), h.SessionID())
 	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "reason", cli.Reason(ctx))
+	case <-ctx.Done(): // SIGINT or SIGTERM
+		return nil
 	case <-h.Done():
-		return cli.Stop(sys, errors.New("IntSummator stopped: it failed more often than its supervisor allows"))
+		return errors.New("IntSummator stopped: it failed more often than its supervisor allows")
 	}
-	if err := cli.Stop(sys, nil); err != nil {
-		return err
-	}
-	log.Info("stopped")
-	return nil
 }

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/internal/testkit/golden"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/registry"
 	"github.com/at-technology/atqueue/wire"
 	amqp "github.com/rabbitmq/amqp091-go"

@@ -15,6 +15,7 @@ import (
 	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/wire"
 	"go.uber.org/goleak"
 )
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // shutdown is registered with t.Cleanup; stop ends it earlier.
 func process(t *testing.T, url string, opts ...amqpbridge.Option) (sys *actors.System, stop func()) {
 	t.Helper()
-	return processLogged(t, url, testLog(t), opts...)
+	return processLogged(t, url, testlog.New(t, testlog.WithLevel(slog.LevelWarn)), opts...)
 }
 
 // processLogged is process with the runtime's logger given.
@@ -48,19 +49,6 @@ func processLogged(t *testing.T, url string, log *slog.Logger, opts ...amqpbridg
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// testLog writes the runtime's warnings into the test's log.
-func testLog(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Logf("%s", p)
-	return len(p), nil
-}
 
 func deadline(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

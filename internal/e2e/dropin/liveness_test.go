@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -24,7 +25,7 @@ func TestKilledComponentFailsFast(t *testing.T) {
 	url := rabbittest.VHost(t)
 	ctx := deadline(t, 90*time.Second)
 	watch := newLogWatch()
-	reg, _ := processLogged(t, url, slog.New(slog.NewMultiHandler(watch, testLog(t).Handler())))
+	reg, _ := processLogged(t, url, slog.New(slog.NewMultiHandler(watch, testlog.New(t, testlog.WithLevel(slog.LevelWarn)).Handler())))
 	if _, err := reg.StartRegistry(ctx); err != nil { // liveness defaults: every 1s, dead after 2s
 		t.Fatal(err)
 	}

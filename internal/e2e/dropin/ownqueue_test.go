@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/rabbittest"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
 )
 

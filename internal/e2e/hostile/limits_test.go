@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/registry"
 	"github.com/at-technology/atqueue/wire"
 )

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/rabbittest"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/supervision"
 	amqp "github.com/rabbitmq/amqp091-go"
 )

@@ -1,0 +1,4 @@
+// Package procs holds no code: its tests build the programs (cmd/atq, cmd/demo,
+// examples/intsummator, examples/sumrequester) once and run them as separate processes
+// against RabbitMQ, each test in its own virtual host, the way a person would.
+package procs
