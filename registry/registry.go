@@ -170,8 +170,6 @@ type regAnswer struct {
 type state struct {
 	cfg    config
 	bridge *actor.PID
-	self   *actor.PID // the registry actor, for its timers
-	sys    *actor.ActorSystem
 	byName map[string]*entry
 	bySid  map[string]*entry
 	order  []string
@@ -185,10 +183,11 @@ type state struct {
 
 	store     *store // the state file's reader and writer; nil without one
 	restoring bool   // a load of the state file is on its way
+	saving    bool   // the store writes a snapshot; the next waits for its *stateSaved
+	dirty     bool   // the directory changed since the last snapshot
 
 	ticker     *time.Timer
 	regTimer   *time.Timer // runs while registration answers are pending
-	saveTimer  *time.Timer // runs while a change waits to be written to the state file
 	retryTimer *time.Timer // a standby's next try
 	noProbe    bool        // the transport cannot count consumers
 	// registrants is the last count of consumers of the registry's recieve queue: the
@@ -252,7 +251,6 @@ func (r *registryActor) Receive(c actor.Context) {
 	st := r.st
 	switch m := c.Message().(type) {
 	case *actor.Started:
-		st.self, st.sys = c.Self(), c.ActorSystem()
 		if st.readyErr == nil && !st.active && !st.opening {
 			r.openOwn(c)
 		}
@@ -263,9 +261,11 @@ func (r *registryActor) Receive(c actor.Context) {
 	case *regTick:
 		st.regTimer = nil
 		r.checkAnswers(c)
-	case *saveTick:
-		st.saveTimer = nil
-		r.snapshot()
+	case *stateSaved:
+		st.saving = false
+		if st.dirty {
+			r.persist()
+		}
 	case *retryOwn:
 		if !st.active && !st.opening {
 			r.openOwn(c)
@@ -322,10 +322,9 @@ func (r *registryActor) Receive(c actor.Context) {
 				t.Stop()
 			}
 		}
-		if st.saveTimer != nil { // the change waiting is written before the store closes
-			st.saveTimer.Stop()
-			st.saveTimer = nil
-			r.snapshot()
+		if st.dirty { // the change waiting is written before the store closes
+			st.saving = false
+			r.persist()
 		}
 		r.releaseAll(c)
 	case *actor.Stopped:
@@ -559,32 +558,21 @@ func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 	}
 }
 
-// saveAfter gathers the changes of a burst of registrations into one write of the state
-// file: each write holds the whole directory, so writing after every change costs the
-// square of the directory's size (a restart within saveAfter of a change forgets it; the
-// component registers again at its next check).
-const saveAfter = 100 * time.Millisecond
-
-// saveTick is the end of a saveAfter wait.
-type saveTick struct{}
-
-// persist arranges for the directory to be written to the state file, when a state file
-// is kept, saveAfter from now.
+// persist hands a snapshot of the directory to the state file's writer, when a state
+// file is kept. While the writer is busy with the previous snapshot, the change is only
+// noted, and the snapshot is taken when that write is done (*stateSaved): the first
+// change after a quiet spell is written at once, and a burst of registrations makes one
+// snapshot per write instead of one per change (each holds the whole directory).
 func (r *registryActor) persist() {
-	st := r.st
-	if st.store == nil || !st.active || st.restoring || st.saveTimer != nil || st.self == nil {
-		return
-	}
-	self, sys := st.self, st.sys
-	st.saveTimer = time.AfterFunc(saveAfter, func() { sys.Root.Send(self, &saveTick{}) })
-}
-
-// snapshot hands the directory as it is to the state file's writer.
-func (r *registryActor) snapshot() {
 	st := r.st
 	if st.store == nil || !st.active || st.restoring {
 		return
 	}
+	if st.saving {
+		st.dirty = true
+		return
+	}
+	st.dirty, st.saving = false, true
 	out := make([]savedEntry, 0, len(st.order))
 	for _, n := range st.order {
 		e := st.byName[n]

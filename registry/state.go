@@ -122,6 +122,10 @@ type store struct {
 	done   chan struct{} // closed when the goroutine has exited
 }
 
+// stateSaved tells the registry that a snapshot it handed over is written (or failed,
+// which is logged): the next may come.
+type stateSaved struct{}
+
 // stateLoaded is the outcome of a load.
 type stateLoaded struct {
 	entries []savedEntry
@@ -171,6 +175,9 @@ func (s *store) run() {
 		if due {
 			if err := saveState(s.path, next); err != nil {
 				s.log.Error("cannot save the directory", "file", s.path, "err", err)
+			}
+			if !closed { // the registry has stopped once it closes the store
+				s.root.Send(s.to, &stateSaved{})
 			}
 		}
 		if load || due {
