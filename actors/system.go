@@ -32,6 +32,7 @@ type config struct {
 	middleware []actor.ReceiverMiddleware
 	connect    time.Duration
 	metrics    *metrics.Metrics
+	noDirect   bool
 }
 
 // WithBroker sets what the bridge connects to: RabbitMQ (bridge/amqp.NewBroker) or an
@@ -55,6 +56,12 @@ func WithReceiverMiddleware(mw ...actor.ReceiverMiddleware) Option {
 // registry's routing (StartRegistry), the components' calls and panics, and the
 // supervisors' restarts and stops. Serve m.Handler() at /metrics to expose them.
 func WithMetrics(m *metrics.Metrics) Option { return func(c *config) { c.metrics = m } }
+
+// WithDirectCalls sets whether the process's components call Go peers directly, on
+// the peer's queue with the answer on the caller's (two queue hops instead of four
+// through the registry), which is the default. Calls to and from Python components
+// always take the registry's route; see docs/call-path.md.
+func WithDirectCalls(on bool) Option { return func(c *config) { c.noDirect = !on } }
 
 // WithConnectTimeout bounds the bridge's first connection in New (default 10s).
 func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connect = d } }
@@ -206,7 +213,7 @@ func (s *System) Runtime() component.Runtime {
 
 func (s *System) runtime(parent *supervision.Tree) component.Runtime {
 	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Parent: parent, Log: s.cfg.log,
-		Dispatcher: s.pool, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics}
+		Dispatcher: s.pool, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics, NoDirect: s.cfg.noDirect}
 }
 
 // StartRegistry spawns the supervised registry actor and waits until it serves its

@@ -31,6 +31,9 @@ type Runtime struct {
 	Middleware []actor.ReceiverMiddleware
 	// Metrics counts the component's calls and panics (nil: nothing is counted).
 	Metrics *metrics.Metrics
+	// NoDirect keeps every call of the component on the registry's route, also to Go
+	// peers that could be called directly (actors.WithDirectCalls(false)).
+	NoDirect bool
 }
 
 var treeSeq atomic.Uint64
