@@ -1,8 +1,6 @@
 package registry
 
 import (
-	"bytes"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -30,6 +28,8 @@ type Unwatch struct{}
 type flight struct {
 	from, to, method string
 	start            time.Time
+	direct           bool   // reported by its caller, not routed here
+	at               string // when a reported call ended (the caller's clock)
 }
 
 // remoteWatcher is a component that asked for the stream of calls: events are answers to
@@ -94,7 +94,7 @@ func (r *registryActor) routedAnswer(c actor.Context, env *wire.Envelope) {
 		return
 	}
 	delete(r.st.flights, env.AnswerTo)
-	outcome, text := outcomeOf(env)
+	outcome, text := wire.Outcome(env.Sender, env.Message)
 	r.ended(c, f, env.AnswerTo, outcome, text, time.Since(f.start))
 }
 
@@ -111,30 +111,23 @@ func (r *registryActor) answeredHere(c actor.Context, env *wire.Envelope, target
 	r.ended(c, &flight{from: env.Sender, to: to, method: methodLabel(env.Message, target)}, env.MessageID, kind.String(), text, 0)
 }
 
-// outcomeOf reads an answer: "ok", or the kind of its error and the error in one line.
-func outcomeOf(env *wire.Envelope) (outcome, text string) {
-	if !bytes.Contains(env.Message, []byte(`"errors"`)) {
-		return "ok", ""
-	}
-	a, err := wire.DecodeAnswer(env.Message)
-	if err != nil || !a.HasErrors {
-		return "ok", ""
-	}
-	if len(a.Errors) > 0 {
-		text = strings.Join(strings.Fields(a.Errors[0].Summary()), " ")
-	}
-	return wire.Classify(env.Sender, a.Errors).String(), text
-}
-
 // ended counts a call and tells the watchers.
 func (r *registryActor) ended(c actor.Context, f *flight, id, outcome, text string, took time.Duration) {
 	st := r.st
-	st.cfg.metrics.Answered(f.to, f.method, outcome, took)
+	hop := took
+	if f.direct { // no registry hop: took is the caller's time, which its own metrics count
+		hop = 0
+	}
+	st.cfg.metrics.Answered(f.to, f.method, outcome, hop)
 	if len(st.watchers) == 0 && len(st.remote) == 0 {
 		return
 	}
-	ev := &wire.CallEvent{Type: wire.TypeCall, At: time.Now().UTC().Format(time.RFC3339Nano), From: f.from, To: f.to,
-		Method: f.method, MessageID: id, Outcome: outcome, Error: text, Ms: float64(took.Microseconds()) / 1000}
+	at := f.at
+	if at == "" {
+		at = time.Now().UTC().Format(time.RFC3339Nano)
+	}
+	ev := &wire.CallEvent{Type: wire.TypeCall, At: at, From: f.from, To: f.to,
+		Method: f.method, MessageID: id, Outcome: outcome, Error: text, Ms: float64(took.Microseconds()) / 1000, Direct: f.direct}
 	for _, w := range st.watchers {
 		c.Send(w, ev)
 	}

@@ -16,10 +16,11 @@ import (
 )
 
 // The registry follows the calls it routes: a watcher gets each call as it ends (answered
-// by its receiver, or by the registry itself), and the metrics count them.
+// by its receiver, or by the registry itself), and the metrics count them. Here every
+// call takes the registry's route (direct calls are off).
 func TestCallsAreWatchedAndCounted(t *testing.T) {
 	m := metrics.New()
-	sys, err := actors.New(actors.WithMetrics(m))
+	sys, err := actors.New(actors.WithMetrics(m), actors.WithDirectCalls(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +93,72 @@ func TestCallsAreWatchedAndCounted(t *testing.T) {
 		if n := metricValue(t, m, c.name, c.labels...); n != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, n, c.want)
 		}
+	}
+}
+
+// Calls between Go components go directly, not through the registry; the caller reports
+// them, and the registry's watchers and metrics see them as calls it routed, marked
+// direct, with the caller's latency and no registry hop.
+func TestDirectCallsAreReported(t *testing.T) {
+	m := metrics.New()
+	sys, err := actors.New(actors.WithMetrics(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := sys.StartRegistry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan *wire.CallEvent, 64)
+	watcher := sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if ev, ok := c.Message().(*wire.CallEvent); ok {
+			events <- ev
+		}
+	}))
+	sys.Root().RequestWithCustomSender(reg, &registry.Watch{}, watcher)
+	sum := component.New("IntSummator")
+	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	if _, err := sys.Spawn(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first call subscribes the caller to the directory and takes the registry's
+	// route. The whole directory is the subscription's answer, which reaches the caller
+	// before the answer to a request it sends later: after Directory, calls go directly.
+	var got int
+	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
+		t.Fatalf("call: %d %v", got, err)
+	}
+	if _, err := caller.Directory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
+		t.Fatalf("call: %d %v", got, err)
+	}
+	var direct *wire.CallEvent
+	for direct == nil {
+		select {
+		case ev := <-events:
+			if ev.Direct {
+				direct = ev
+			}
+		case <-ctx.Done():
+			t.Fatal("no direct call was reported")
+		}
+	}
+	if direct.From != "Caller" || direct.To != "IntSummator" || direct.Method != "int_sum" || direct.Outcome != "ok" || direct.Ms <= 0 || direct.MessageID == "" {
+		t.Errorf("reported call %+v", direct)
+	}
+	routed := metricValue(t, m, "atq_registry_calls_routed_total", `receiver="IntSummator"`, `method="int_sum"`)
+	hops := metricValue(t, m, "atq_registry_call_seconds", `receiver="IntSummator"`)
+	if routed <= hops {
+		t.Errorf("calls counted %v, registry hops %v: the direct calls should count without a hop", routed, hops)
 	}
 }
 

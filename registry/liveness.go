@@ -78,6 +78,7 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 			if !e.ready && !e.opening { // back after it was found dead
 				st.cfg.log.Info("component is alive again", "component", e.name)
 				r.open(c, e)
+				r.dirChanged(c, e.name, false)
 			}
 			return
 		}
@@ -88,10 +89,11 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 		if e.ready { // nothing to route for it: its consumer of the send queue goes
 			st.cfg.log.Warn("component found dead", "component", e.name, "no_consumer_for", now.Sub(e.lastAlive).Round(time.Second))
 			r.close(c, e)
+			r.dirChanged(c, e.name, true)
 		}
 		if st.cfg.forgetAfter > 0 && now.Sub(e.lastAlive) >= st.cfg.forgetAfter {
 			st.cfg.log.Warn("forgot a component dead for too long", "component", e.name, "dead_for", now.Sub(e.lastAlive).Round(time.Second))
-			r.remove(e)
+			r.remove(c, e)
 			c.Request(st.bridge, &bridge.DeleteSession{Session: e.sid, Tag: e.name})
 			return
 		}

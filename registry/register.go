@@ -140,7 +140,7 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 		if e.sub != 0 {
 			c.Send(st.bridge, &bridge.Release{Sub: e.sub})
 		}
-		r.remove(e)
+		r.remove(c, e)
 		e = nil
 	}
 	if other := st.bySid[sid]; e == nil && other != nil {
@@ -166,10 +166,12 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 	e.desc = desc.JSON
 	e.setMethods(desc.JSON)
 	e.instance = instance
+	e.direct = onSession(d)
 	e.lastAlive = time.Now()
 	e.registeredAt = e.lastAlive
 	e.probed, e.seen = false, false
 	r.persist()
+	r.dirChanged(c, e.name, false)
 	env.Reciever = desc.Name
 	if !e.ready {
 		e.waiting = append(e.waiting, regAnswer{env: env, d: d})

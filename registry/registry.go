@@ -135,6 +135,7 @@ type entry struct {
 	waiting []regAnswer
 
 	instance     string    // the registering process's instance id (Go components send one)
+	direct       bool      // it takes direct calls (a Go component that registered on its own queue)
 	registeredAt time.Time // when it registered, or was restored from the state file
 	methods      int       // how many methods its description lists
 	methodSet    map[string]struct{}
@@ -170,6 +171,8 @@ type regAnswer struct {
 type state struct {
 	cfg    config
 	bridge *actor.PID
+	self   *actor.PID // the registry actor, for its timers
+	sys    *actor.ActorSystem
 	byName map[string]*entry
 	bySid  map[string]*entry
 	order  []string
@@ -200,6 +203,10 @@ type state struct {
 	flights  map[string]*flight // requests routed, by message id (see calls.go)
 	watchers []*actor.PID       // in-process watchers of the calls
 	remote   map[string]remoteWatcher
+
+	dirWatchers map[string]dirWatcher // components following the directory, by name
+	dirDirty    map[string]struct{}   // names changed since the last change message
+	dirTimer    *time.Timer           // runs while changes wait to be sent
 }
 
 // linger is the consumer of an unregistered component's send queue, kept for a while
@@ -238,7 +245,8 @@ func Props(bridgePID *actor.PID, opts ...Option) *actor.Props {
 		o(&cfg)
 	}
 	st := &state{cfg: cfg, bridge: bridgePID, byName: map[string]*entry{}, bySid: map[string]*entry{}, lingering: map[string]*linger{},
-		flights: map[string]*flight{}, remote: map[string]remoteWatcher{}}
+		flights: map[string]*flight{}, remote: map[string]remoteWatcher{},
+		dirWatchers: map[string]dirWatcher{}, dirDirty: map[string]struct{}{}}
 	if err := cfg.validate(); err != nil {
 		st.readyErr = err
 	}
@@ -251,6 +259,7 @@ func (r *registryActor) Receive(c actor.Context) {
 	st := r.st
 	switch m := c.Message().(type) {
 	case *actor.Started:
+		st.self, st.sys = c.Self(), c.ActorSystem()
 		if st.readyErr == nil && !st.active && !st.opening {
 			r.openOwn(c)
 		}
@@ -261,6 +270,8 @@ func (r *registryActor) Receive(c actor.Context) {
 	case *regTick:
 		st.regTimer = nil
 		r.checkAnswers(c)
+	case *dirFlush:
+		r.flushDirectory(c)
 	case *stateSaved:
 		st.saving = false
 		if st.dirty {
@@ -317,7 +328,7 @@ func (r *registryActor) Receive(c actor.Context) {
 	case *AwaitActive:
 		r.ready(c, true)
 	case *actor.Stopping:
-		for _, t := range []*time.Timer{st.ticker, st.regTimer, st.retryTimer} {
+		for _, t := range []*time.Timer{st.ticker, st.regTimer, st.retryTimer, st.dirTimer} {
 			if t != nil {
 				t.Stop()
 			}
@@ -407,7 +418,7 @@ func (r *registryActor) opened(c actor.Context, sid string, m *bridge.Opened) {
 			r.answer(c, replyQueue(e.name, w.d), w.env.Sender, e.name, w.env.MessageID,
 				wire.ErrorsMessage(fmt.Sprintf("Registry could not open the session of %q: %v", e.name, m.Err)), nil, w.d)
 		}
-		r.remove(e)
+		r.remove(c, e)
 		return
 	}
 	e.sub, e.ready = m.Sub, true
@@ -547,7 +558,7 @@ func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 		if st.byName[s.Name] != nil || st.bySid[s.SessionID] != nil {
 			continue
 		}
-		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, lastAlive: now, registeredAt: now}
+		e := &entry{name: s.Name, sid: s.SessionID, desc: s.Description, direct: s.Direct, lastAlive: now, registeredAt: now}
 		e.setMethods(s.Description)
 		st.byName[e.name], st.bySid[e.sid] = e, e
 		st.order = append(st.order, e.name)
@@ -576,17 +587,18 @@ func (r *registryActor) persist() {
 	out := make([]savedEntry, 0, len(st.order))
 	for _, n := range st.order {
 		e := st.byName[n]
-		out = append(out, savedEntry{Name: e.name, SessionID: e.sid, Description: e.desc})
+		out = append(out, savedEntry{Name: e.name, SessionID: e.sid, Description: e.desc, Direct: e.direct})
 	}
 	st.store.save(out)
 }
 
-func (r *registryActor) remove(e *entry) {
+func (r *registryActor) remove(c actor.Context, e *entry) {
 	st := r.st
 	defer r.persist()
 	delete(st.byName, e.name)
 	delete(st.bySid, e.sid)
 	delete(st.remote, e.name)
+	delete(st.dirWatchers, e.name)
 	st.cfg.metrics.Forget(e.name)
 	for i, n := range st.order {
 		if n == e.name {
@@ -594,6 +606,7 @@ func (r *registryActor) remove(e *entry) {
 			break
 		}
 	}
+	r.dirChanged(c, e.name, true)
 }
 
 // answer publishes an answer envelope; the bridge settles d once the transport has it.

@@ -58,20 +58,25 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		if e != nil && !ok {
 			st.cfg.log.Warn("refused an unregister that does not come from the component's own instance", "component", e.name, "queue", d.Queue)
 		}
-		// Settled with the answer, before the consumer is released: the bridge cancels a
-		// consumer only after what it owes for it is settled, and this request must not
-		// come back to unregister a later registration.
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: ok}}, nil, d)
+		// The directory's followers hear of it first (remove), so that a caller that
+		// learns the component stopped (it stops on this answer) no longer calls it
+		// directly. The request is settled with the answer, before the consumer is
+		// released (after the linger): the bridge cancels a consumer only after what it
+		// owes for it is settled, and this request must not come back to unregister a
+		// later registration.
 		if ok {
 			st.cfg.log.Info("unregistered", "component", e.name)
 			r.keepRouting(c, e)
-			r.remove(e)
+			r.remove(c, e)
 		}
+		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: ok}}, nil, d)
 	case wire.TypeWatch:
 		ok := r.watch(c, env, reply)
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: ok}}, nil, d)
 	case wire.TypeDirectory:
-		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: r.directory()}}, nil, d)
+		r.serveDirectory(c, env, reply, d)
+	case wire.TypeCalls:
+		r.reported(c, env, reply, d)
 	default:
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
 			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect, inspect_all, directory and watch", wire.PyString(p.Type))), nil, d)
@@ -90,25 +95,4 @@ func (r *registryActor) inspection(e *entry) wire.Object {
 		{Key: "broker", Value: broker},
 		{Key: "component", Value: json.RawMessage(e.desc)},
 	}
-}
-
-// directory is the answer to a "directory" request: every component, in registration
-// order, with what the registry knows of its liveness.
-func (r *registryActor) directory() []wire.DirectoryEntry {
-	st := r.st
-	now := time.Now()
-	out := make([]wire.DirectoryEntry, 0, len(st.order))
-	for _, n := range st.order {
-		e := st.byName[n]
-		consumers := -1
-		if e.probed {
-			consumers = e.consumers
-		}
-		out = append(out, wire.DirectoryEntry{
-			Name: e.name, SessionID: e.sid, Alive: !e.dead(now, &st.cfg), Consumers: consumers, Methods: e.methods,
-			RegisteredAt: e.registeredAt.UTC().Format(time.RFC3339Nano), LastAlive: e.lastAlive.UTC().Format(time.RFC3339Nano),
-			Go: e.instance != "",
-		})
-	}
-	return out
 }

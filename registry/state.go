@@ -28,6 +28,7 @@ type savedEntry struct {
 	Name        string          `json:"name"`
 	SessionID   string          `json:"session_id"`
 	Description json.RawMessage `json:"description"`
+	Direct      bool            `json:"direct,omitempty"` // it takes direct calls
 }
 
 func loadState(path string) ([]savedEntry, error) {
@@ -71,6 +72,9 @@ func encodeState(entries []savedEntry) ([]byte, error) {
 		b.Write(sid)
 		b.WriteString(`, "description": `)
 		b.Write(desc)
+		if e.Direct {
+			b.WriteString(`, "direct": true`)
+		}
 		b.WriteString("}")
 		if i < len(entries)-1 {
 			b.WriteString(",")

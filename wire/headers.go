@@ -23,6 +23,41 @@ const (
 	ReplyOnSession = "session"
 )
 
+// DirectHeader, on a request a Go caller publishes straight to a Go receiver's
+// recieve- queue, holds the caller's session id: the receiver publishes the answer on
+// recieve-<that session> instead of its own send- queue (two queue hops instead of four).
+// Python peers never see it: calls to and from them take the registry's route.
+const DirectHeader = "atq_direct"
+
+// DirectSession is the caller's session a request's DirectHeader names, if it has a
+// well-formed one.
+func (h Headers) DirectSession() (string, bool) {
+	v, ok := h[DirectHeader].(string)
+	if !ok || !isUUID(v) {
+		return "", false
+	}
+	return v, true
+}
+
+// isUUID reports whether s has the canonical 8-4-4-4-12 hexadecimal form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // RegistryHeader is set ("go") by the Go registry on its registration answers, so that a
 // Go component knows it may wait for the answers to its Go extensions (unregister,
 // directory); a Python registry never answers them.

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -128,4 +129,20 @@ func NotAliveNoQueue(name, queue string) string {
 // the queue of a component that has left.
 func Stopped(name, messageID, sender string) string {
 	return fmt.Sprintf("Component %s has stopped; message %s from %s was not executed", PyString(name), PyString(messageID), PyString(sender))
+}
+
+// Outcome reads the message of an answer from sender: "ok", or the Kind of its error
+// (as a string) and the error in one line, as the registry counts and shows calls.
+func Outcome(sender string, message []byte) (outcome, text string) {
+	if !bytes.Contains(message, []byte(`"errors"`)) {
+		return "ok", ""
+	}
+	a, err := DecodeAnswer(message)
+	if err != nil || !a.HasErrors {
+		return "ok", ""
+	}
+	if len(a.Errors) > 0 {
+		text = strings.Join(strings.Fields(a.Errors[0].Summary()), " ")
+	}
+	return Classify(sender, a.Errors).String(), text
 }

@@ -14,6 +14,7 @@ const (
 	TypeDirectory       = "directory"  // Go extension: the registry's view of every component
 	TypeWatch           = "watch"      // Go extension: a stream of the calls the registry routes
 	TypeCall            = "call"       // Go extension: one event of that stream
+	TypeCalls           = "calls"      // Go extension: a caller's report of the direct calls it made
 	TypeInspect         = "inspect"
 	TypeInspectAll      = "inspect_all"
 	TypeCheckRegistered = "check_registered"
@@ -240,6 +241,37 @@ type DirectoryEntry struct {
 	RegisteredAt string `json:"registered_at"` // RFC 3339, when it registered (or was restored)
 	LastAlive    string `json:"last_alive"`    // RFC 3339, when its queue last had a consumer
 	Go           bool   `json:"go"`            // registered by a Go component (it sent its instance)
+	// Direct is true for a component that takes requests straight on its recieve- queue
+	// and answers a caller that asks for it on the caller's (see DirectHeader).
+	Direct bool `json:"direct"`
+}
+
+// DirectoryChange is every answer after the first to a directory request with "watch":
+// the entries that changed (registered, registered again, found dead, alive again) and
+// the names that left the directory.
+type DirectoryChange struct {
+	Changed []DirectoryEntry `json:"changed"`
+	Removed []string         `json:"removed"`
+}
+
+// DirectoryWatch is the message of a directory request that also subscribes the sender
+// to the changes: {"type": "directory", "watch": true}. Renew, the message id of a
+// subscription made before, asks the registry to keep that subscription; a registry that
+// does not know it (it restarted) subscribes it again and answers it with the whole
+// directory. A renewal itself is not answered.
+type DirectoryWatch struct {
+	Type  string `json:"type"` // TypeDirectory
+	Watch bool   `json:"watch"`
+	Renew string `json:"renew,omitempty"`
+}
+
+// CallsReport is what a caller tells the registry about the calls it made directly to
+// Go peers, which the registry did not route: {"type": "calls", "calls": [event, ...]}.
+// The registry counts them and tells its watchers as if it had routed them; it does not
+// answer.
+type CallsReport struct {
+	Type  string      `json:"type"` // TypeCalls
+	Calls []CallEvent `json:"calls"`
 }
 
 // CallEvent is one call the registry saw end (a Go extension: the stream a "watch" request
@@ -256,4 +288,7 @@ type CallEvent struct {
 	Outcome   string  `json:"outcome"`         // "ok", or the Kind of the error
 	Error     string  `json:"error,omitempty"` // the error in one line
 	Ms        float64 `json:"ms"`
+	// Direct marks a call made straight to its receiver and reported by its caller; Ms is
+	// then the caller's time from request to answer.
+	Direct bool `json:"direct,omitempty"`
 }
