@@ -39,6 +39,8 @@ type core struct {
 	startTimer    *time.Timer
 	sub           bridge.SubID
 	goRegistry    bool // the registry said it is a Go one: it answers the Go extensions
+	noDirect      bool // every call takes the registry's route (actors.WithDirectCalls(false))
+	dir           directory
 	reg           *registration
 
 	pending  map[string]waiter // calls made: request id → who waits for the answer
@@ -68,6 +70,7 @@ const (
 	checkRegistration internalKind = iota + 1
 	unregistering
 	registerAnswer
+	directoryWatch // answered again with each change of the directory
 )
 
 // Messages the actor sends itself (timers, workers, the journal).
@@ -111,7 +114,13 @@ func (a *componentActor) Receive(c actor.Context) {
 	case *callRequest:
 		k.call(c, m)
 	case *forgetCall:
+		if w, ok := k.pending[m.id]; ok && w.direct {
+			k.ended(c, m.id, w, "timeout", "")
+		}
 		delete(k.pending, m.id)
+	case *reportDue:
+		k.dir.timer = nil
+		k.reportCalls(c)
 	case *served:
 		k.served(c, m)
 	case *journaled:
@@ -175,6 +184,7 @@ func (k *core) leave(c actor.Context) {
 	if k.checkTmr != nil {
 		k.checkTmr.Stop()
 	}
+	k.reportCalls(c)
 	id := k.unregister(c)
 	if id == "" || !k.goRegistry {
 		// A Python registry never answers an unregister: nothing to wait for.
@@ -232,7 +242,7 @@ func (k *core) stopping(c actor.Context) {
 		k.startWaiter = nil
 	}
 	k.phase = stopped
-	for _, t := range []*time.Timer{k.startTimer, k.checkTmr, k.leaveTmr} {
+	for _, t := range []*time.Timer{k.startTimer, k.checkTmr, k.leaveTmr, k.dir.timer} {
 		if t != nil {
 			t.Stop()
 		}

@@ -2,6 +2,8 @@ package component
 
 import (
 	"errors"
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/wire"
@@ -12,6 +14,14 @@ import (
 type waiter struct {
 	pid    *actor.PID
 	stream bool
+	// A direct call keeps what it needs to be reported, and to take the registry's
+	// route after all.
+	direct  bool
+	to      string
+	method  string
+	start   time.Time
+	body    []byte
+	headers wire.Headers
 }
 
 // call records a call made through the Handle and publishes its request; the answer, or
@@ -21,15 +31,30 @@ func (k *core) call(c actor.Context, m *callRequest) {
 		c.Respond(ErrStopped)
 		return
 	}
-	k.pending[m.id] = waiter{pid: c.Sender(), stream: m.stream}
+	k.followDirectory(c)
+	w := waiter{pid: c.Sender(), stream: m.stream}
+	p := &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: m.body, Headers: m.headers, FailFast: m.failFast,
+		Notify: c.Self(), ErrorsOnly: true, Tag: callTag{id: m.id}}
+	if to, ok := k.directPeer(m.receiver); ok && !m.stream {
+		w.direct, w.to, w.method, w.start, w.body, w.headers = true, m.receiver, m.method, time.Now(), m.body, m.headers
+		p.Queue, p.Headers, p.Tag = wire.RecieveQueue(to.sid), withDirect(m.headers, k.h.sid), directTag{id: m.id}
+	}
+	k.pending[m.id] = w
 	k.h.metrics.Pending(k.def.name, len(k.pending))
-	c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: m.body, Headers: m.headers, FailFast: m.failFast,
-		Notify: c.Self(), ErrorsOnly: true, Tag: callTag{id: m.id}})
+	c.Send(k.bridge, p)
 }
 
 // published hears of publishes that failed: a call's request, or the register request.
 func (k *core) published(c actor.Context, m *bridge.Published) {
 	switch tag := m.Tag.(type) {
+	case directTag:
+		if errors.Is(m.Err, bridge.ErrNoQueue) && k.reroute(c, tag.id) {
+			return
+		}
+		if w, ok := k.pending[tag.id]; ok {
+			delete(k.pending, tag.id)
+			c.Send(w.pid, m.Err)
+		}
 	case callTag:
 		if w, ok := k.pending[tag.id]; ok {
 			delete(k.pending, tag.id)
@@ -57,10 +82,18 @@ func (k *core) answered(c actor.Context, env wire.Envelope, headers wire.Headers
 			delete(k.pending, env.AnswerTo)
 			k.h.metrics.Pending(k.def.name, len(k.pending))
 		}
+		if w.direct {
+			outcome, text := wire.Outcome(env.Sender, env.Message)
+			k.ended(c, env.AnswerTo, w, outcome, text)
+		}
 		c.Send(w.pid, &callAnswer{env: env})
 		return
 	}
 	if kind, ok := k.internal[env.AnswerTo]; ok {
+		if kind == directoryWatch {
+			k.directoryAnswer(env)
+			return
+		}
 		delete(k.internal, env.AnswerTo)
 		k.internalAnswer(c, kind, env, headers)
 		return

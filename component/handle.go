@@ -119,7 +119,7 @@ type Future struct {
 	h        *Handle
 	id       string
 	receiver string
-	payload  []byte // the request's message, read again only to log the call
+	what     string // the method called, or the type of a built-in request
 	started  time.Time
 	r        *reply
 }
@@ -130,6 +130,8 @@ type (
 	// with *callAnswer or an error.
 	callRequest struct {
 		id       string
+		receiver string
+		method   string // the method called, or the type of a built-in request
 		body     []byte
 		headers  wire.Headers
 		failFast bool
@@ -165,8 +167,9 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	default:
 	}
 	r := newReply(h.root.ActorSystem())
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, body: body, headers: o.headers, failFast: o.failFast}, r.pid)
-	return &Future{h: h, id: env.MessageID, receiver: receiver, payload: payload, started: time.Now(), r: r}, nil
+	what := whatOf(payload)
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: o.headers, failFast: o.failFast}, r.pid)
+	return &Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), r: r}, nil
 }
 
 // streamBuffer is how many answers of a stream wait for their reader before later ones
@@ -197,7 +200,7 @@ func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts 
 	default:
 	}
 	r := newReplies(h.root.ActorSystem(), streamBuffer)
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, body: body, headers: o.headers, failFast: o.failFast, stream: true}, r.pid)
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: whatOf(payload), body: body, headers: o.headers, failFast: o.failFast, stream: true}, r.pid)
 	out := make(chan Reply, streamBuffer)
 	go func() { // ends with ctx, or with the component
 		defer close(out)
@@ -273,12 +276,7 @@ func (f *Future) logCall(ctx context.Context, rep Reply, err error) {
 	if !debug && f.h.metrics == nil {
 		return
 	}
-	var what string
-	_ = wire.Fields(f.payload, func(k string, v []byte) {
-		if k == "method" || k == "type" && what == "" {
-			what, _ = wire.StringValue(v)
-		}
-	})
+	what := f.what
 	outcome := "ok"
 	switch {
 	case errors.Is(err, ErrTimeout):
@@ -400,4 +398,16 @@ func (h *Handle) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stopping %s: %w", h.def.name, ctx.Err())
 	}
+}
+
+// whatOf is what a request's message asks: the method of an exec_method, or the type of
+// a built-in request.
+func whatOf(payload []byte) string {
+	var what string
+	_ = wire.Fields(payload, func(k string, v []byte) {
+		if k == "method" || k == "type" && what == "" {
+			what, _ = wire.StringValue(v)
+		}
+	})
+	return what
 }

@@ -208,6 +208,9 @@ func (k *core) registered(c actor.Context, env wire.Envelope, goRegistry bool) {
 		return
 	}
 	k.goRegistry = goRegistry
+	if !goRegistry { // no directory to follow: every call takes the registry's route
+		k.dir.ready, k.dir.peers = false, nil
+	}
 	switch {
 	case k.phase == registering:
 		if p.SessionID != k.h.sid {
@@ -308,6 +311,7 @@ func (k *core) checkRegistry(c actor.Context) {
 	}
 	k.internal[env.MessageID] = checkRegistration
 	c.Send(k.bridge, &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: body})
+	k.renewDirectory(c)
 	self, sys, id := c.Self(), c.ActorSystem(), env.MessageID
 	k.checkTmr = time.AfterFunc(k.def.registryCheck, func() { sys.Root.Send(self, &checkTimeout{id: id}) })
 }

@@ -72,7 +72,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	r := newReply(rt.Root.ActorSystem())
 	defer r.close()
 	k := &core{
-		h: h, def: def, bridge: rt.Bridge, log: log, instance: wire.NewID(),
+		h: h, def: def, bridge: rt.Bridge, log: log, instance: wire.NewID(), noDirect: rt.NoDirect,
 		startWaiter: r.pid, startDeadline: deadline,
 		pending: map[string]waiter{}, internal: map[string]internalKind{},
 		seen: newSeen(def.dedupeWindow), jobs: make(chan job),
