@@ -1,12 +1,3 @@
-// Package metrics holds the Prometheus collectors of an AT Queue process: what the
-// registry routes (calls per receiver and method, their outcomes, the time from a request
-// to its answer as the registry sees them), how many components are registered and alive,
-// how deep their queues are, the end-to-end time of the calls Go components make, method
-// panics, supervisor restarts and stops, and reconnections. It uses the Prometheus client
-// library; Handler serves the exposition format.
-//
-// A nil *Metrics is valid and records nothing, so the runtime calls it unconditionally.
-// Its methods are safe for concurrent use.
 package metrics
 
 import (

@@ -46,8 +46,8 @@ func main() {
 const usage = `usage: atq <command> [options]
 
 commands:
-  registry      run the AT_QUEUE registry over RabbitMQ, with the debug HTTP API and the
-                web console, until SIGINT or SIGTERM
+  registry      run the AT_QUEUE registry over RabbitMQ, with the debug HTTP API, the
+                web console and /metrics, until SIGINT or SIGTERM
   ls            list the registered components: alive or not, methods, since when
   inspect NAME  show a component's description and its methods' arguments
   call NAME METHOD [key=value ...]

@@ -89,9 +89,10 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 const registryUsage = `usage: atq registry [options]
 
 Runs the AT_QUEUE registry over RabbitMQ, and the debug HTTP API of python -m at_queue
-beside it, until SIGINT or SIGTERM, then stops in order and exits 0. Prints "debug HTTP
-API listening on http://HOST:PORT" and then "registry listening on <URL>" on stdout once
-it serves; logs go to stderr. A bad option value is refused at start (exit status 2).
+beside it with the web console and Prometheus metrics, until SIGINT or SIGTERM, then
+stops in order and exits 0. Prints "debug HTTP API listening on http://HOST:PORT", "web
+console on http://HOST:PORT/" and then "registry listening on <URL>" on stdout once it
+serves; logs go to stderr. A bad option value is refused at start (exit status 2).
 
 ` + connectionUsage + `
 directory:
@@ -139,7 +140,9 @@ debug HTTP API (as python -m at_queue's; an inspector-<uuid> component makes its
   --debugger=false               serve no HTTP API and start no inspector
   Routes: GET /api/components (inspect_all), POST /api/exec_method {"component",
   "method", "kwargs", "auth_token"} → {"result": ...} or 500 {"detail": {...}}, and
-  GET /openapi.json; any origin is allowed (CORS, with credentials).
+  GET /openapi.json; any origin is allowed (CORS, with credentials). Beside them: the
+  web console at GET / (components, their methods as forms, the calls as they flow) and
+  Prometheus metrics at GET /metrics; --debugger=false turns these off too.
 
 process:
   --pidfile PATH                 write the process id there, creating its folder, and

@@ -2,10 +2,13 @@
 // SumRequester, over the embedded transport (no broker needed), and shows a supervised
 // crash and restart.
 //
-//	go run ./cmd/demo [--log-level info] [--log-format text|json] [--amqp URL]
+//	go run ./cmd/demo [--log-level info] [--log-format text|json] [--amqp URL] [--metrics ADDR]
 //
 // With --amqp the same scene runs over RabbitMQ at URL (all parties still in this
 // process). Without it the demo stays embedded; $AMQP_URL is deliberately not consulted.
+// With --metrics the process serves its Prometheus metrics at http://ADDR/metrics and,
+// after the scene, keeps its components running until SIGINT or SIGTERM, so that they
+// can be scraped.
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -22,6 +26,7 @@ import (
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/examples/seed"
 	"github.com/at-technology/atqueue/internal/cli"
+	"github.com/at-technology/atqueue/metrics"
 )
 
 func main() {
@@ -35,8 +40,26 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	amqpURL := fs.String("amqp", "", "run over RabbitMQ at this AMQP `URL` instead of the embedded transport")
 	durable := cli.DurableFlag(fs)
 	logs := cli.LogFlags(fs, slog.LevelWarn)
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (host:port, e.g. 127.0.0.1:9464) "+
+		"and keep running after the scene until SIGINT or SIGTERM")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: demo [options]
+
+Runs the seed example in one process: the registry, IntSummator, Flaky and SumRequester,
+over the embedded transport (no broker needed) or RabbitMQ (--amqp), and shows a
+supervised crash and restart.
+
+options:
+`)
+		fs.PrintDefaults()
+	}
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(*metricsAddr); err != nil {
+			return cli.Usagef("--metrics %q is not host:port", *metricsAddr)
+		}
 	}
 	// For people watching, short lines among the demo's own; --log-format asks for a log
 	// proper, on stderr.
@@ -47,20 +70,35 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	})
 
+	var sysOpts []actors.Option
+	var served *metrics.Server
+	if *metricsAddr != "" {
+		m := metrics.New()
+		var err error
+		if served, err = m.Serve(ctx, *metricsAddr); err != nil {
+			return err
+		}
+		defer served.Close()
+		sysOpts = append(sysOpts, actors.WithMetrics(m))
+	}
+
 	var sys *actors.System
 	var err error
 	transport := "embedded (in-process, no broker)"
 	if *amqpURL != "" {
-		sys, err = cli.Connect(ctx, *amqpURL, logger, durable.Options()...)
+		sys, err = cli.ConnectSystem(ctx, *amqpURL, logger, durable.Options(), sysOpts...)
 		transport = "RabbitMQ at " + cli.MaskURL(*amqpURL)
 	} else {
-		sys, err = actors.New(actors.WithLogger(logger))
+		sys, err = actors.New(append([]actors.Option{actors.WithLogger(logger)}, sysOpts...)...)
 	}
 	if err != nil {
 		return err
 	}
 	defer func() { _ = sys.Shutdown(context.Background()) }()
 	fmt.Fprintln(out, "transport:", transport)
+	if served != nil {
+		fmt.Fprintln(out, "metrics:", served.URL())
+	}
 
 	start, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -101,6 +139,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	call("IntSummator", "int_sum", map[string]any{"a": 5, "b": "b"})
 	call("Flaky", "flaky_sum", map[string]any{"a": 2, "b": 2})
 	call("Flaky", "flaky_sum", map[string]any{"a": 2, "b": 3})
+	if served != nil {
+		fmt.Fprintf(out, "serving %s until SIGINT or SIGTERM\n", served.URL())
+		select {
+		case <-ctx.Done():
+		case <-served.Done(): // its context ended, or it failed
+			if err := served.Close(); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("metrics: %w", err)
+			}
+		}
+	}
 
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelStop()
