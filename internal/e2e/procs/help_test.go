@@ -55,7 +55,6 @@ var shortFlags = map[string]*regexp.Regexp{
 // program is fixed.
 var knownConflicts = map[string]string{
 	"atqbench -v":     "verbose; should become --log-level (cli.LogFlags)",
-	"counter -v":      "verbose; should become --log-level (cli.LogFlags)",
 	"sumrequester -v": "verbose (internal/bench's requester); should become --log-level (cli.LogFlags)",
 }
 

@@ -37,6 +37,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -62,9 +63,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	durable := fs.Bool("durable-dedupe", true, "answer an id found in the journal without running it again")
 	hold := fs.Duration("hold", 0, "wait this long between recording an execution and answering")
 	prefetch := fs.Int("prefetch", 0, "requests taken from the queue at once (0: the component default)")
-	verbose := fs.Bool("v", false, "log debug records")
+	logs := cli.LogFlags(fs, slog.LevelInfo)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: counter --journal FILE [--amqp URL] [--durable-dedupe=false] [--hold D] [--prefetch N] [-v]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: counter --journal FILE [--amqp URL] [--durable-dedupe=false] [--hold D] [--prefetch N] [--log-level L] [--log-format F]\n\n"+
 			"Serves Counter.exec(id) -> id over RabbitMQ until SIGINT or SIGTERM, recording each execution.\n\n")
 		fs.PrintDefaults()
 	}
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if *hold < 0 || *prefetch < 0 {
 		return cli.Usagef("--hold and --prefetch must not be negative")
 	}
-	log := cli.Logger(errOut, cli.Level(*verbose))
+	log := logs.Logger(errOut)
 
 	j, err := openJournal(*path, *durable)
 	if err != nil {
