@@ -2,7 +2,7 @@
 // Counter and serves exec(id) -> id, writing one line per execution to an append-only
 // journal, so that executions can be counted across SIGKILLs and restarts.
 //
-//	counter --journal FILE [--amqp URL] [--durable-dedupe=true] [--hold D] [--prefetch N] [-v]
+//	counter --journal FILE [--amqp URL] [--durable-dedupe=true] [--hold D] [--prefetch N] [--log-level L]
 //
 // It prints "Counter registered, session <id>" on stdout once it serves and runs until
 // SIGINT or SIGTERM. The journal holds lines "exec <id>" (the method ran) and "skip <id>"
