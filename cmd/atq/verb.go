@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/at-technology/atqueue/actors"
 	"io"
 	"log/slog"
 	"strings"
@@ -135,7 +136,9 @@ func runVerb(ctx context.Context, v verb, args []string, out, errOut io.Writer) 
 	log := o.log.Logger(errOut)
 
 	err = func() error {
-		sys, err := cli.Connect(ctx, url, log, o.conn.options("atq-"+v.name)...)
+		// A verb makes one call (or a watch): following the directory to call directly
+		// would cost more than it saves.
+		sys, err := cli.ConnectSystem(ctx, url, log, o.conn.options("atq-"+v.name), actors.WithDirectCalls(false))
 		if err != nil {
 			return verbFailure(ctx, err, exitNoAnswer)
 		}
