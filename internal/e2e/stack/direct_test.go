@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/registry"
+	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -82,5 +84,52 @@ func TestDirectCallsNeedNoRegistry(t *testing.T) {
 	}
 	if err := routed.Call(ctx, "IntSummator", "int_sum", map[string]int{"a": 5, "b": 18}, &got); err != nil || got != 23 {
 		t.Fatalf("a routed call once the registry is back: %d %v", got, err)
+	}
+}
+
+// A caller that would call a Go peer directly, whose queue was deleted (its process gone
+// without a word), gets the registry's answer, as a routed call would: the direct
+// request comes back from the broker unroutable and goes the registry's way.
+func TestDirectCallToDeletedQueueIsAnswered(t *testing.T) {
+	url := rabbittest.VHost(t)
+	startRegistry(t, url)
+	ctx := deadline(t, 30*time.Second)
+	req := spawn(t, url, component.New("Caller"))
+
+	broker := &capture{Broker: amqpbridge.NewBroker(url, amqpbridge.WithReconnect(supervision.Backoff{}))}
+	sys, err := actors.New(actors.WithBroker(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost, err := sys.Spawn(ctx, seedSummator("Ghost"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The caller follows the directory, in which Ghost is a live Go peer.
+	var sum int
+	if err := req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum); err != nil || sum != 3 {
+		t.Fatalf("call: %d %v", sum, err)
+	}
+	dir, err := req.Directory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range dir {
+		if e.Name == "Ghost" && (!e.Direct || !e.Alive) {
+			t.Fatalf("Ghost in the directory: %+v", e)
+		}
+	}
+
+	_ = broker.last().Close() // it cannot say goodbye without its connection
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = sys.Shutdown(sctx)
+	cancel()
+	if _, err := rabbittest.Channel(t, url).QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	err = req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum)
+	var re *component.RemoteError
+	if !errors.Is(err, component.ErrNotAlive) || !errors.As(err, &re) || !strings.Contains(re.Items[0].Text, "does not exist") {
+		t.Fatalf("direct call to a deleted queue: %v", err)
 	}
 }
