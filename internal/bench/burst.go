@@ -24,10 +24,12 @@ type Burst struct {
 	Broker   int
 	N        int
 	Parallel int
-	// DeadWait bounds the wait, after the crash, until the registry finds the killed
-	// components dead (its liveness check, about 2 s), so that the second burst finds
-	// them so and not half so.
-	DeadWait time.Duration
+	// Wait bounds each wait on the registry between the bursts: until its liveness check
+	// has seen every component of the first burst consume its queue (one never seen is
+	// given atq registry's --start-grace, 30 s, before it counts as dead), then, after the
+	// crash, until it has found them dead (about 2 s); so that the second burst finds them
+	// all dead. A wait that times out is not an error: some are then still alive.
+	Wait time.Duration
 }
 
 // BurstRun is one burst.
@@ -36,7 +38,7 @@ type BurstRun struct {
 	QueuesBefore   int           // queues on the virtual host before it
 	Known          int           // components in the registry's directory before it (its inspector included)
 	AliveBefore    int           // of which the registry counted alive
-	Waited         time.Duration // after the crash, until the registry found the killed components dead
+	Waited         time.Duration // from the end of the first burst until the registry found its components dead
 	Step           HostStep      // the N registrations
 	Direct, Routed Stats         // the callers' calls meanwhile
 	BrokerCores    float64       // CPU during the burst, in cores (-1: unknown)
@@ -62,14 +64,17 @@ func (b Burst) Run(ctx context.Context, each func(BurstRun)) (err error) {
 		return err
 	}
 	alive := m.Alive // the pairs' components and the registry's inspector
+	var ended time.Time
 	for _, label := range []string{"fresh", "existing"} {
 		r := BurstRun{Label: label}
 		if label == "existing" {
-			t0 := time.Now()
-			if err := b.awaitDead(ctx, reg, alive); err != nil {
+			if err := b.await(ctx, func() (bool, error) { // the crash is seen: they are dead
+				m, err := reg.Memory(ctx)
+				return m.Alive <= alive, err
+			}); err != nil {
 				return err
 			}
-			r.Waited = time.Since(t0)
+			r.Waited = time.Since(ended)
 		}
 		if r.QueuesBefore, err = b.VHost.Queues(ctx); err != nil {
 			return err
@@ -91,6 +96,15 @@ func (b Burst) Run(ctx context.Context, each func(BurstRun)) (err error) {
 		cores, machine := u.Cores(), u.Machine()
 		close(stop)
 		wg.Wait()
+		ended = time.Now()
+		if err == nil && label == "fresh" {
+			// Every component has been probed (its queue depth reported) once the
+			// registry has seen it consume.
+			err = b.await(ctx, func() (bool, error) {
+				n, err := reg.Series(ctx, `atq_queue_messages{component="Burst`)
+				return n >= b.N, err
+			})
+		}
 		host.Kill()
 		if err != nil {
 			return err
@@ -101,17 +115,13 @@ func (b Burst) Run(ctx context.Context, each func(BurstRun)) (err error) {
 	return nil
 }
 
-// awaitDead waits until the registry counts no more than alive components alive, or
-// DeadWait passes (then the second burst finds some still alive: not an error).
-func (b Burst) awaitDead(ctx context.Context, reg *RegistryProc, alive int) error {
-	deadline := time.Now().Add(b.DeadWait)
+// await polls cond until it holds or Wait passes (not an error).
+func (b Burst) await(ctx context.Context, cond func() (bool, error)) error {
+	deadline := time.Now().Add(b.Wait)
 	for {
-		m, err := reg.Memory(ctx)
-		if err != nil {
+		ok, err := cond()
+		if err != nil || ok || time.Now().After(deadline) {
 			return err
-		}
-		if m.Alive <= alive || time.Now().After(deadline) {
-			return nil
 		}
 		if err := sleep(ctx, pollEvery); err != nil {
 			return err

@@ -51,3 +51,11 @@ func Ms(d time.Duration) any { return Num(float64(d)/float64(time.Millisecond), 
 
 // F is Field{key, value}, for short lists of fields.
 func F(key string, value any) Field { return Field{Key: key, Value: value} }
+
+// Cores is a CPU share in cores, to the hundredth; null when unknown (negative).
+func Cores(c float64) any {
+	if c < 0 {
+		return nil
+	}
+	return Num(c, 2)
+}

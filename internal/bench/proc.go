@@ -2,9 +2,9 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -54,25 +54,23 @@ func RSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 }
 
-// BrokerPID finds the local RabbitMQ node: the beam.smp process started with
-// "-s rabbit boot" (rabbitmqctl's own beam.smp is not). 0 when there is none here.
-func BrokerPID() int {
-	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(b), "\x00")
-		if !strings.HasSuffix(args[0], "beam.smp") || !strings.Contains(string(b), "\x00rabbit\x00boot\x00") {
-			continue
-		}
-		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err == nil {
-			return pid
-		}
+// BrokerPID finds the local RabbitMQ node that rabbitmqctl manages (its default node,
+// the one the benchmarks make their virtual hosts on): the pid it reports, if that
+// process runs on this machine. 0 when there is none here or rabbitmqctl cannot tell.
+func BrokerPID(ctx context.Context) int {
+	out, err := Ctl(ctx, "eval", "os:getpid().")
+	if err != nil {
+		return 0
 	}
-	return 0
+	pid, err := strconv.Atoi(strings.Trim(strings.TrimSpace(out), `"`))
+	if err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(b), "beam") {
+		return 0 // another machine's
+	}
+	return pid
 }
 
 // Load is the first three fields of /proc/loadavg (load over 1, 5 and 15 minutes).

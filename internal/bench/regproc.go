@@ -112,41 +112,37 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// Series counts the lines of the registry's /metrics that start with prefix: the series
+// of a labelled metric, such as `atq_queue_messages{component="Burst`.
+func (r *RegistryProc) Series(ctx context.Context, prefix string) (int, error) {
+	n := 0
+	err := r.scrape(ctx, func(line string) {
+		if strings.HasPrefix(line, prefix) {
+			n++
+		}
+	})
+	return n, err
+}
+
 // Metrics reads the named unlabelled series from the registry's /metrics; a name it does
 // not serve is an error.
 func (r *RegistryProc) Metrics(ctx context.Context, names ...string) (map[string]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
+	err := r.scrape(ctx, func(line string) {
+		name, value, ok := strings.Cut(line, " ")
 		if !ok || !want[name] {
-			continue
+			return
 		}
 		if x, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
 			out[name] = x
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("GET /metrics: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, n := range names {
 		if _, ok := out[n]; !ok {
@@ -154,6 +150,33 @@ func (r *RegistryProc) Metrics(ctx context.Context, names ...string) (map[string
 		}
 	}
 	return out, nil
+}
+
+// scrape hands each line of GET /metrics to line.
+func (r *RegistryProc) scrape(ctx context.Context, line func(string)) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api+"/metrics", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line(sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("GET /metrics: %w", err)
+	}
+	return nil
 }
 
 // proc is a program the benchmark runs: its stdout is read line by line (by the

@@ -25,19 +25,10 @@ type Sample struct {
 }
 
 // Fields are Stats.Fields and then max_ms, allocs_per_call, bytes_per_call,
-// broker_cpu, bench_cpu and machine_cpu (the last three in cores; absent when unknown).
+// broker_cpu, bench_cpu and machine_cpu (the last three in cores; null when unknown).
 func (s Sample) Fields() []Field {
-	f := append(s.Stats.Fields(), F("max_ms", Ms(s.Max)), F("allocs_per_call", Num(s.Allocs, 1)), F("bytes_per_call", Num(s.Bytes, 0)))
-	if s.BrokerCores >= 0 {
-		f = append(f, F("broker_cpu", Num(s.BrokerCores, 2)))
-	}
-	if s.SelfCores >= 0 {
-		f = append(f, F("bench_cpu", Num(s.SelfCores, 2)))
-	}
-	if s.Machine >= 0 {
-		f = append(f, F("machine_cpu", Num(s.Machine, 2)))
-	}
-	return f
+	return append(s.Stats.Fields(), F("max_ms", Ms(s.Max)), F("allocs_per_call", Num(s.Allocs, 1)), F("bytes_per_call", Num(s.Bytes, 0)),
+		F("broker_cpu", Cores(s.BrokerCores)), F("bench_cpu", Cores(s.SelfCores)), F("machine_cpu", Cores(s.Machine)))
 }
 
 // JSON is the sample's line.

@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 		return cli.Usagef("--scale %s: ascending, the first at least %d (the components of the two pairs)", *levels, bench.PairComponents)
 	}
 
-	b := &benchRun{config: c, out: out, errOut: errOut, broker: bench.BrokerPID(), results: results{}}
+	b := &benchRun{config: c, out: out, errOut: errOut, broker: bench.BrokerPID(ctx), results: results{}}
 	level := slog.LevelError
 	if c.verbose {
 		level = slog.LevelWarn

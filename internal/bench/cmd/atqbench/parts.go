@@ -165,8 +165,8 @@ func (b *benchRun) scalePart(ctx context.Context) (err error) {
 		levels = append(levels, l)
 		b.line(bench.F("mode", "scale-register"), bench.F("registered", l.Registered), bench.F("added", l.Step.Added),
 			bench.F("seconds", bench.Num(l.Step.Seconds, 3)), bench.F("errors", l.Step.Errors), bench.F("parallel", b.parallel),
-			bench.F("broker_cpu", bench.Num(l.BrokerCores, 2)), bench.F("registry_cpu", bench.Num(l.RegistryCores, 2)),
-			bench.F("machine_cpu", bench.Num(l.MachineCores, 2)))
+			bench.F("broker_cpu", bench.Cores(l.BrokerCores)), bench.F("registry_cpu", bench.Cores(l.RegistryCores)),
+			bench.F("machine_cpu", bench.Cores(l.MachineCores)))
 		if l.Step.Errors > 0 {
 			b.failed = append(b.failed, fmt.Errorf("scale: %d of %d registrations failed; the first: %s", l.Step.Errors, l.Step.Added, l.Step.FirstError))
 		}
@@ -220,14 +220,14 @@ func (b *benchRun) burstPart(ctx context.Context) (err error) {
 		b.line(bench.F("mode", mode), bench.F("queues", 2*b.burst), bench.F("parallel", b.floor), bench.F("seconds", bench.Num(floor[i].Seconds(), 3)))
 	}
 	bu := bench.Burst{VHost: vs[0], Atq: b.atq, Host: b.host, State: filepath.Join(b.tmp, "burst-state.json"),
-		Broker: b.broker, N: b.burst, Parallel: b.parallel, DeadWait: 30 * time.Second}
+		Broker: b.broker, N: b.burst, Parallel: b.parallel, Wait: 45 * time.Second}
 	return bu.Run(ctx, func(r bench.BurstRun) {
 		b.line(bench.F("mode", "burst-"+r.Label), bench.F("components", b.burst), bench.F("parallel", b.parallel),
 			bench.F("seconds", bench.Num(r.Step.Seconds, 3)), bench.F("errors", r.Step.Errors),
 			bench.F("queues_before", r.QueuesBefore), bench.F("registry_components_before", r.Known), bench.F("registry_alive_before", r.AliveBefore),
 			bench.F("waited_for_dead_s", bench.Num(r.Waited.Seconds(), 3)),
-			bench.F("broker_cpu", bench.Num(r.BrokerCores, 2)), bench.F("registry_cpu", bench.Num(r.RegistryCores, 2)),
-			bench.F("host_cpu", bench.Num(r.HostCores, 2)), bench.F("machine_cpu", bench.Num(r.MachineCores, 2)))
+			bench.F("broker_cpu", bench.Cores(r.BrokerCores)), bench.F("registry_cpu", bench.Cores(r.RegistryCores)),
+			bench.F("host_cpu", bench.Cores(r.HostCores)), bench.F("machine_cpu", bench.Cores(r.MachineCores)))
 		if r.Step.Errors > 0 {
 			b.failed = append(b.failed, fmt.Errorf("burst %s: %d of %d registrations failed; the first: %s", r.Label, r.Step.Errors, r.Step.Added, r.Step.FirstError))
 		}
