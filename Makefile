@@ -2,7 +2,7 @@
 SHELL    := /bin/bash
 GO       ?= go
 PKGS     ?= ./...
-BENCHTIME ?= 2s
+BENCHFLAGS ?=
 
 .PHONY: help test faults lint bench demo fuzz
 
@@ -24,9 +24,8 @@ lint: ## gofmt, go vet, staticcheck
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
 
-bench: ## in-process Call vs a bare protoactor future; Go over RabbitMQ vs a bare amqp091-go relay
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./actors/
-	$(GO) run ./internal/bench/cmd/atqbench
+bench: ## every figure of issues 10 and 11 against its baseline, same run: JSON lines, then the targets (BENCHFLAGS="--parts rabbit")
+	$(GO) run ./internal/bench/cmd/atqbench $(BENCHFLAGS)
 
 demo: ## run the demo over the embedded transport
 	$(GO) run ./cmd/demo

@@ -2,10 +2,8 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +16,8 @@ type Stats struct {
 	Errors   int
 	Elapsed  time.Duration
 	P50, P99 time.Duration
-	FirstErr error // the first failure, for the log
+	Max      time.Duration // the slowest call
+	FirstErr error         // the first failure, for the log
 }
 
 // PerSecond is the throughput over the whole run.
@@ -32,16 +31,12 @@ func (s Stats) PerSecond() float64 {
 // JSON is the one-line report, keys and separators as in
 //
 //	{"mode": "serial", "calls": 1000, "calls_per_s": 812.3, "p50_ms": 1.1, "p99_ms": 2.5, "errors": 0}
-func (s Stats) JSON() string {
-	return fmt.Sprintf(`{"mode": %s, "calls": %d, "calls_per_s": %s, "p50_ms": %s, "p99_ms": %s, "errors": %d}`,
-		strconv.Quote(s.Mode), s.Calls, round(s.PerSecond(), 1), round(ms(s.P50), 3), round(ms(s.P99), 3), s.Errors)
-}
+func (s Stats) JSON() string { return Line(s.Fields()...) }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func round(x float64, digits int) string {
-	p := math.Pow10(digits)
-	return strconv.FormatFloat(math.Round(x*p)/p, 'f', -1, 64)
+// Fields are the keys of JSON in their order, for lines that add more after them.
+func (s Stats) Fields() []Field {
+	return []Field{{"mode", s.Mode}, {"calls", s.Calls}, {"calls_per_s", Num(s.PerSecond(), 1)},
+		{"p50_ms", Ms(s.P50)}, {"p99_ms", Ms(s.P99)}, {"errors", s.Errors}}
 }
 
 // Measure makes n calls with inflight of them running at once (1: one at a time) and
@@ -52,7 +47,7 @@ func Measure(ctx context.Context, mode string, n, inflight int, call func(contex
 		inflight = 1
 	}
 	inflight = min(inflight, max(n, 1))
-	lat := make([]time.Duration, n)
+	lat := make([]time.Duration, n) // before the clock starts: no allocation per call
 	var (
 		next     atomic.Int64
 		errs     atomic.Int64
@@ -84,6 +79,41 @@ func Measure(ctx context.Context, mode string, n, inflight int, call func(contex
 	done := lat[:s.Calls]
 	slices.Sort(done)
 	s.P50, s.P99 = percentile(done, 0.50), percentile(done, 0.99)
+	if len(done) > 0 {
+		s.Max = done[len(done)-1]
+	}
+	return s
+}
+
+// MeasureUntil makes calls one at a time until stop is closed or ctx ends, and returns
+// their figures: the latency a caller sees while something else happens.
+func MeasureUntil(ctx context.Context, mode string, stop <-chan struct{}, call func(context.Context) error) Stats {
+	var lat []time.Duration
+	s := Stats{Mode: mode}
+	start := time.Now()
+	for ctx.Err() == nil {
+		select {
+		case <-stop:
+		default:
+			t0 := time.Now()
+			err := call(ctx)
+			lat = append(lat, time.Since(t0))
+			if err != nil {
+				s.Errors++
+				if s.FirstErr == nil {
+					s.FirstErr = err
+				}
+			}
+			continue
+		}
+		break
+	}
+	s.Elapsed, s.Calls = time.Since(start), len(lat)
+	slices.Sort(lat)
+	s.P50, s.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	if len(lat) > 0 {
+		s.Max = lat[len(lat)-1]
+	}
 	return s
 }
 

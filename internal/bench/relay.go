@@ -30,8 +30,8 @@ const CallTimeout = 10 * time.Second
 // Run sets up the relay on the broker at url and measures serialN calls one at a time,
 // then concurrentN calls with inflight of them at once, after Warmup calls. A call that
 // fails is counted in Stats.Errors; the error is for setup failures.
-func Run(ctx context.Context, url string, serialN, concurrentN, inflight int) (res Result, err error) {
-	b, err := Start(ctx, url)
+func Run(ctx context.Context, url string, serialN, concurrentN, inflight int, opts ...RelayOption) (res Result, err error) {
+	b, err := Start(ctx, url, opts...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -48,9 +48,17 @@ func Run(ctx context.Context, url string, serialN, concurrentN, inflight int) (r
 // interleave it with something else. Close it.
 type Baseline struct{ r *relay }
 
+// RelayOption changes the relay.
+type RelayOption func(*relay)
+
+// WithoutConfirms makes the relay publish without publisher confirms: the relay and
+// the target acknowledge a delivery as soon as what it caused is handed to the broker.
+// It is the floor of any design that routes each call through four queue hops.
+func WithoutConfirms() RelayOption { return func(r *relay) { r.noConfirms = true } }
+
 // Start sets up the three parties and their queues on the broker at url.
-func Start(ctx context.Context, url string) (*Baseline, error) {
-	r, err := start(ctx, url)
+func Start(ctx context.Context, url string, opts ...RelayOption) (*Baseline, error) {
+	r, err := start(ctx, url, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +87,24 @@ type party struct {
 // publisher serialises publishes on one channel and runs each publish's onConfirm when
 // the broker confirms it.
 type publisher struct {
-	mu sync.Mutex // held while publishing: one publisher at a time on ch
-	ch *amqp.Channel
+	mu        sync.Mutex // held while publishing: one publisher at a time on ch
+	ch        *amqp.Channel
+	unconfirm bool // the channel is not in confirm mode: onConfirm runs once published
 
 	pmu     sync.Mutex
 	pending map[uint64]func(ack bool)
 }
 
 func (p *publisher) publish(ctx context.Context, queue string, body []byte, onConfirm func(ack bool)) error {
+	if p.unconfirm {
+		p.mu.Lock()
+		err := p.ch.PublishWithContext(ctx, "", queue, false, false, amqp.Publishing{Body: body, DeliveryMode: amqp.Transient})
+		p.mu.Unlock()
+		if err == nil && onConfirm != nil {
+			onConfirm(true)
+		}
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	seq := p.ch.GetNextPublishSeqNo()
@@ -118,6 +136,7 @@ func (p *publisher) confirmed(confirms <-chan amqp.Confirmation) {
 }
 
 type relay struct {
+	noConfirms           bool
 	caller, hub, target  *party
 	callerSID, targetSID string
 	routes               map[string]string // name → session id
@@ -133,10 +152,13 @@ const (
 	targetName = "BenchTarget"
 )
 
-func start(ctx context.Context, url string) (*relay, error) {
+func start(ctx context.Context, url string, opts ...RelayOption) (*relay, error) {
 	r := &relay{
 		callerSID: uuid.NewString(), targetSID: uuid.NewString(),
 		waiting: map[string]chan []byte{},
+	}
+	for _, o := range opts {
+		o(r)
 	}
 	r.routes = map[string]string{callerName: r.callerSID, targetName: r.targetSID}
 	var err error
@@ -202,6 +224,10 @@ func (r *relay) dial(ctx context.Context, url string) (*party, error) {
 	pch, err := conn.Channel()
 	if err != nil {
 		return fail(err)
+	}
+	if r.noConfirms {
+		p.pub = &publisher{ch: pch, unconfirm: true}
+		return p, nil
 	}
 	if err := pch.Confirm(false); err != nil {
 		return fail(err)

@@ -39,24 +39,48 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestRunOverRabbitMQ(t *testing.T) {
-	url := rabbittest.VHost(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := bench.Run(ctx, url, 50, 200, 16)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		opts []bench.RelayOption
+	}{{"confirms", nil}, {"without confirms", []bench.RelayOption{bench.WithoutConfirms()}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := rabbittest.VHost(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := bench.Run(ctx, url, 50, 200, 16, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []bench.Stats{res.Serial, res.Concurrent} {
+				t.Log(s.JSON())
+				if s.Errors != 0 || s.P50 <= 0 || s.Max < s.P99 {
+					t.Errorf("%s: %+v", s.Mode, s)
+				}
+			}
+			if res.Serial.Calls != 50 || res.Concurrent.Calls != 200 || res.Concurrent.Mode != "concurrent16" {
+				t.Errorf("%+v", res)
+			}
+			// Run deletes its queues: the vhost is empty again.
+			if out := rabbittest.Ctl(t, "list_queues", "-p", strings.TrimPrefix(url[strings.LastIndex(url, "/"):], "/"), "name"); strings.Contains(out, "send-") {
+				t.Errorf("queues left behind:\n%s", out)
+			}
+		})
 	}
-	for _, s := range []bench.Stats{res.Serial, res.Concurrent} {
-		t.Log(s.JSON())
-		if s.Errors != 0 || s.P50 <= 0 {
-			t.Errorf("%s: %+v", s.Mode, s)
+}
+
+func TestMeasureUntil(t *testing.T) {
+	stop := make(chan struct{})
+	var n atomic.Int64
+	s := bench.MeasureUntil(context.Background(), "until", stop, func(context.Context) error {
+		switch n.Add(1) {
+		case 3:
+			return errors.New("the third fails")
+		case 10:
+			close(stop) // the call that closes it still counts; none starts after it
 		}
-	}
-	if res.Serial.Calls != 50 || res.Concurrent.Calls != 200 || res.Concurrent.Mode != "concurrent16" {
-		t.Errorf("%+v", res)
-	}
-	// Run deletes its queues: the vhost is empty again.
-	if out := rabbittest.Ctl(t, "list_queues", "-p", strings.TrimPrefix(url[strings.LastIndex(url, "/"):], "/"), "name"); strings.Contains(out, "send-") {
-		t.Errorf("queues left behind:\n%s", out)
+		return nil
+	})
+	if s.Calls != 10 || s.Errors != 1 || s.FirstErr == nil || s.Mode != "until" || s.Max < s.P50 {
+		t.Errorf("%+v", s)
 	}
 }

@@ -1,21 +1,47 @@
-// Command atqbench measures, in one run against one broker, (a) the bare amqp091-go relay
-// baseline of package bench and (b) a Go caller → Go registry → Go summator call over
-// RabbitMQ (three actor systems in this process, each with its own connection, all over
-// the real broker), one call at a time and with many in flight, and prints both and their
-// ratios against the targets: concurrent calls/s ≥ 0.8× the relay's, serial p50 ≤ 1.25×
-// the relay's.
+// Command atqbench prints every performance figure of issues 10 and 11 in one run, each
+// against its baseline measured in the same run, and a summary of the targets:
 //
-//	go run ./internal/bench/cmd/atqbench [--amqp URL] [--serial N] [--concurrent N] [--inflight C] [--rounds R] [--strict]
+//	go run ./internal/bench/cmd/atqbench [--amqp URL] [--parts inproc,rabbit,scale,burst] [options]
 //
-// Both sides are set up first and warmed up; then R rounds interleave them (relay, Go,
-// then Go, relay, ...), so that a change in the machine's load hits both alike. Each
-// figure is the median round's.
+// The parts, in this order:
 //
-// Use a virtual host where no other registry runs: the registry's queue names are fixed by
-// the protocol. Output: one JSON line per measurement (modes relay-serial,
-// relay-concurrent<C>, atq-serial, atq-concurrent<C>), one JSON line of ratios, then a
-// summary for people on stderr. Exit status 1 when a call failed, or with --strict when a
-// target was missed.
+//   - inproc: in one process, no broker: a caller's Call to a summator over the embedded
+//     transport against a bare protoactor request future, one at a time and with
+//     --inflight at once, with this process's allocations per call.
+//   - rabbit: over RabbitMQ, one call at a time and with --inflight at once: the bare
+//     amqp091-go 4-hop relay without publisher confirms (the baseline of every target) and
+//     with them (package bench), and a Go caller calling a Go summator directly (the
+//     default), through the Go registry (direct calls off on both processes), and calling a
+//     Python-style peer (internal/testkit/pypeer) through the registry. Every process is an
+//     actor system of this process with its own connection.
+//   - scale: a registry run as `atq registry` (its own process, so that its memory is its
+//     own), a direct and a routed pair, and a host process (atqhost) that registers filler
+//     components up to each of --scale; at each level the step's registration time, the
+//     registry's memory (RSS from /proc, Go heap from its /metrics) and the serial call
+//     latency on both routes.
+//   - burst: the same registry and pairs; --burst components register at once (--parallel
+//     at a time) from a host process while both callers make calls one at a time: on a fresh
+//     virtual host, then (the host killed, the registry having found its components dead)
+//     again with the same names, their queues already there. Baseline: a bare amqp091-go
+//     client declaring the same queues --floor-parallel channels at once, fresh and again.
+//
+// Each part uses virtual hosts of its own (atqbench-<what>-<random>), made and deleted with
+// rabbitmqctl, which must manage the broker of --amqp (whose own virtual host is not used).
+// The atq and atqhost programs are built into a temporary folder first unless --bin names a
+// folder that has them.
+//
+// Rounds (--rounds) interleave the contenders of inproc and rabbit, the order reversed every
+// other round, so that a change in the machine's load hits them alike; each figure is the
+// median round's (by p50 one at a time, by calls/s with many in flight).
+//
+// Output: on stdout one JSON line per measurement, every line an object whose first key is
+// "mode"; the call measurements are laid out as
+//
+//	{"mode": "relay-serial", "calls": 1000, "calls_per_s": 812.3, "p50_ms": 1.1, "p99_ms": 2.5, "errors": 0, ...}
+//
+// and the last line is the summary ({"mode": "summary", "targets": [...]}). On stderr,
+// progress and the summary for people. Exit status 1 when a call or a part failed, or with
+// --strict when a target was missed.
 package main
 
 import (
@@ -26,23 +52,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
-	"github.com/at-technology/atqueue/actors"
-	amqpbridge "github.com/at-technology/atqueue/bridge/amqp"
-	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/examples/seed"
 	"github.com/at-technology/atqueue/internal/bench"
 	"github.com/at-technology/atqueue/internal/cli"
-	"github.com/at-technology/atqueue/wire"
-	"github.com/google/uuid"
-)
-
-// The targets of the issue, as ratios to the relay baseline.
-const (
-	concurrentTarget = 0.8  // Go calls/s with C in flight ≥ this × the relay's
-	serialTarget     = 1.25 // Go serial p50 ≤ this × the relay's
 )
 
 func main() {
@@ -51,8 +70,34 @@ func main() {
 	}))
 }
 
+// parts are the parts in the order they run.
+var parts = []string{"inproc", "rabbit", "scale", "burst"}
+
 type config struct {
-	serialN, concurrentN, inflight, rounds int
+	url                    string
+	parts                  map[string]bool
+	rounds                 int
+	serialN, concurrentN   int
+	inflight               int
+	inprocSerial, inprocN  int
+	scale                  []int
+	scaleCalls             int
+	burst, parallel, floor int
+	bin                    string
+	verbose                bool
+}
+
+// benchRun is one run: where it prints, and what it found.
+type benchRun struct {
+	config
+	out, errOut io.Writer
+	log         *slog.Logger
+	broker      int // the broker's pid, 0 when it is not on this machine
+	tmp         string
+	atq, host   string // the programs
+	results     results
+	notes       []string // figures beside the targets, for people
+	failed      []error  // parts that failed and calls that failed
 }
 
 func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) {
@@ -60,196 +105,160 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	fs.SetOutput(errOut)
 	amqpURL := cli.AMQPFlag(fs)
 	var c config
-	fs.IntVar(&c.serialN, "serial", 1000, "calls made one at a time, per round")
-	fs.IntVar(&c.concurrentN, "concurrent", 4000, "calls made with --inflight at once, per round")
+	only := fs.String("parts", strings.Join(parts, ","), "the parts to run, comma-separated")
+	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds of inproc and rabbit; each figure is the median round's")
+	fs.IntVar(&c.serialN, "serial", 1000, "rabbit: calls one at a time, per contender and round")
+	fs.IntVar(&c.concurrentN, "concurrent", 4000, "rabbit: calls with --inflight at once, per contender and round")
 	fs.IntVar(&c.inflight, "inflight", 64, "calls in flight in the concurrent runs")
-	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds; each figure is the median round's")
+	fs.IntVar(&c.inprocSerial, "inproc-serial", 20000, "inproc: calls one at a time, per contender and round")
+	fs.IntVar(&c.inprocN, "inproc-concurrent", 100000, "inproc: calls with --inflight at once, per contender and round")
+	levels := fs.String("scale", "10,100,1000", "scale: components registered at each level, ascending (the first at least 4)")
+	fs.IntVar(&c.scaleCalls, "scale-calls", 1000, "scale: serial calls per route and level")
+	fs.IntVar(&c.burst, "burst", 1000, "burst: components that register at once")
+	fs.IntVar(&c.parallel, "parallel", 64, "scale and burst: registrations at once")
+	fs.IntVar(&c.floor, "floor-parallel", 8, "burst: channels of the bare client declaring the queues at once")
+	fs.StringVar(&c.bin, "bin", "", "`DIR` holding atq and atqhost already built (default: build them)")
 	strict := fs.Bool("strict", false, "exit 1 when a target is missed")
-	verbose := fs.Bool("v", false, "log the Go runtime's info records and print every round")
+	fs.BoolVar(&c.verbose, "v", false, "log the Go runtime's warnings and print every round on stderr")
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}
-	if c.serialN < 1 || c.concurrentN < 1 || c.inflight < 1 || c.rounds < 1 {
-		return cli.Usagef("--serial, --concurrent, --inflight and --rounds must be at least 1")
-	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelInfo
-	}
-	log := cli.Logger(errOut, level)
-	fmt.Fprintf(errOut, "atqbench: %s; %d rounds of %d serial calls and %d calls with %d in flight, after %d warm-up calls\n",
-		amqpURL, c.rounds, c.serialN, c.concurrentN, c.inflight, bench.Warmup)
-
-	base, err := bench.Start(ctx, amqpURL.Raw())
-	if err != nil {
-		return fmt.Errorf("relay baseline: %w", err)
-	}
-	defer func() { err = errors.Join(err, base.Close()) }()
-	goCall, stopGo, err := startGo(ctx, amqpURL.Raw(), log)
-	if err != nil {
-		return fmt.Errorf("the Go runtime: %w", err)
-	}
-	defer func() { err = errors.Join(err, stopGo()) }()
-	for name, call := range map[string]func(context.Context) error{"relay": base.Call, "the Go runtime": goCall} {
-		if s := bench.Measure(ctx, "warmup", bench.Warmup, 1, call); s.Errors > 0 {
-			return fmt.Errorf("%s warm-up: %w", name, s.FirstErr)
+	c.url = amqpURL.Raw()
+	c.parts = map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		if p = strings.TrimSpace(p); !slices.Contains(parts, p) {
+			return cli.Usagef("--parts: unknown part %q (the parts: %s)", p, strings.Join(parts, ", "))
 		}
+		c.parts[p] = true
+	}
+	for _, f := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return cli.Usagef("--scale: %q is not a number", f)
+		}
+		c.scale = append(c.scale, n)
+	}
+	switch {
+	case c.rounds < 1 || c.serialN < 1 || c.concurrentN < 1 || c.inflight < 1 || c.inprocSerial < 1 || c.inprocN < 1:
+		return cli.Usagef("--rounds, --serial, --concurrent, --inflight, --inproc-serial and --inproc-concurrent must be at least 1")
+	case c.scaleCalls < 1 || c.burst < 1 || c.parallel < 1 || c.floor < 1:
+		return cli.Usagef("--scale-calls, --burst, --parallel and --floor-parallel must be at least 1")
+	case c.scale[0] < bench.PairComponents || !slices.IsSorted(c.scale):
+		return cli.Usagef("--scale %s: ascending, the first at least %d (the components of the two pairs)", *levels, bench.PairComponents)
 	}
 
-	conc := "concurrent" + strconv.Itoa(c.inflight)
-	var rs, rc, gs, gc []bench.Stats
-	for i := range c.rounds {
-		relaySerial := func() { rs = append(rs, bench.Measure(ctx, "relay-serial", c.serialN, 1, base.Call)) }
-		goSerial := func() { gs = append(gs, bench.Measure(ctx, "atq-serial", c.serialN, 1, goCall)) }
-		relayConc := func() { rc = append(rc, bench.Measure(ctx, "relay-"+conc, c.concurrentN, c.inflight, base.Call)) }
-		goConc := func() { gc = append(gc, bench.Measure(ctx, "atq-"+conc, c.concurrentN, c.inflight, goCall)) }
-		steps := []func(){relaySerial, goSerial, relayConc, goConc}
-		if i%2 == 1 {
-			steps = []func(){goSerial, relaySerial, goConc, relayConc}
-		}
-		for _, step := range steps {
-			step()
-		}
-		if *verbose {
-			for _, s := range [][]bench.Stats{rs, gs, rc, gc} {
-				fmt.Fprintf(errOut, "round %d: %s\n", i+1, s[i].JSON())
-			}
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted: %s", cli.Reason(ctx))
-		}
+	b := &benchRun{config: c, out: out, errOut: errOut, broker: bench.BrokerPID(ctx), results: results{}}
+	level := slog.LevelError
+	if c.verbose {
+		level = slog.LevelWarn
 	}
-	relaySerial, goSerial := median(rs, p50), median(gs, p50)
-	relayConc, goConc := median(rc, perSecond), median(gc, perSecond)
-	for _, s := range []bench.Stats{relaySerial, relayConc, goSerial, goConc} {
-		fmt.Fprintln(out, s.JSON())
-	}
+	b.log = cli.Logger(errOut, level)
+	load := bench.Load()
+	b.line(bench.F("mode", "machine"), bench.F("load", load), bench.F("cores", runtime.NumCPU()),
+		bench.F("gomaxprocs", runtime.GOMAXPROCS(0)), bench.F("go", runtime.Version()), bench.F("broker_pid", b.broker))
+	b.say("atqbench: load %s (1, 5, 15 min) on %d cores; RabbitMQ at %s (pid %d); parts %s",
+		load, runtime.NumCPU(), cli.MaskURL(c.url), b.broker, *only)
 
-	cRatio := goConc.PerSecond() / relayConc.PerSecond()
-	sRatio := float64(goSerial.P50) / float64(relaySerial.P50)
-	met := cRatio >= concurrentTarget && sRatio <= serialTarget
-	fmt.Fprintf(out, `{"concurrent_ratio": %.3f, "concurrent_target": %v, "serial_p50_ratio": %.3f, "serial_p50_target": %v, "met": %v}`+"\n",
-		cRatio, concurrentTarget, sRatio, serialTarget, met)
-	fmt.Fprintf(errOut, "relay: serial p50 %.3f ms (%.0f calls/s); %d in flight: %.0f calls/s\n",
-		p50(relaySerial), relaySerial.PerSecond(), c.inflight, relayConc.PerSecond())
-	fmt.Fprintf(errOut, "Go:    serial p50 %.3f ms (%.0f calls/s); %d in flight: %.0f calls/s\n",
-		p50(goSerial), goSerial.PerSecond(), c.inflight, goConc.PerSecond())
-	fmt.Fprintf(errOut, "Go/relay: concurrent %.2f× (target ≥ %v×) %s; serial p50 %.2f× (target ≤ %v×) %s\n",
-		cRatio, concurrentTarget, verdict(cRatio >= concurrentTarget), sRatio, serialTarget, verdict(sRatio <= serialTarget))
-
-	var failed int
-	var errs []error
-	for _, s := range slices.Concat(rs, rc, gs, gc) {
-		failed += s.Errors
-		if s.FirstErr != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Mode, s.FirstErr))
+	if b.tmp, err = os.MkdirTemp("", "atqbench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.tmp)
+	if c.parts["scale"] || c.parts["burst"] {
+		if err := b.programs(ctx); err != nil {
+			return err
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d calls failed: %w", failed, errors.Join(errs...))
+	for _, p := range parts {
+		if !c.parts[p] || ctx.Err() != nil {
+			continue
+		}
+		start := time.Now()
+		var err error
+		switch p {
+		case "inproc":
+			err = b.inproc(ctx)
+		case "rabbit":
+			err = b.rabbit(ctx)
+		case "scale":
+			err = b.scalePart(ctx)
+		case "burst":
+			err = b.burstPart(ctx)
+		}
+		if err != nil {
+			b.failed = append(b.failed, fmt.Errorf("%s: %w", p, err))
+			b.say("atqbench: %s failed: %v", p, err)
+		}
+		b.say("atqbench: %s took %v", p, time.Since(start).Round(100*time.Millisecond))
 	}
-	if *strict && !met {
+	met := b.summary(load)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted: %s", cli.Reason(ctx))
+	case len(b.failed) > 0:
+		return errors.Join(b.failed...)
+	case *strict && !met:
 		return errors.New("a target was missed")
 	}
 	return nil
 }
 
-func p50(s bench.Stats) float64       { return float64(s.P50.Microseconds()) / 1000 }
-func perSecond(s bench.Stats) float64 { return s.PerSecond() }
+// line prints one JSON line on stdout.
+func (b *benchRun) line(fields ...bench.Field) { fmt.Fprintln(b.out, bench.Line(fields...)) }
 
-// median is the round whose key is the median, with the errors of all rounds.
-func median(rounds []bench.Stats, key func(bench.Stats) float64) bench.Stats {
-	sorted := slices.Clone(rounds)
-	slices.SortFunc(sorted, func(a, b bench.Stats) int {
-		switch ka, kb := key(a), key(b); {
-		case ka < kb:
-			return -1
-		case ka > kb:
-			return 1
-		}
-		return 0
-	})
-	m := sorted[len(sorted)/2]
-	m.Errors = 0
-	for _, s := range rounds {
-		m.Errors += s.Errors
-	}
-	return m
+// say prints one line for people on stderr.
+func (b *benchRun) say(format string, args ...any) { fmt.Fprintf(b.errOut, format+"\n", args...) }
+
+// sample prints a measurement and notes its failed calls.
+func (b *benchRun) sample(s bench.Sample, extra ...bench.Field) {
+	b.line(append(s.Fields(), extra...)...)
+	b.calls(s.Stats)
 }
 
-func verdict(ok bool) string {
-	if ok {
-		return "met"
+// calls notes the failed calls of a measurement.
+func (b *benchRun) calls(s bench.Stats) {
+	if s.Errors > 0 {
+		b.failed = append(b.failed, fmt.Errorf("%s: %d of %d calls failed; the first: %w", s.Mode, s.Errors, s.Calls, s.FirstErr))
 	}
-	return "MISSED"
 }
 
-// startGo runs the registry, a summator and a requester in three actor systems, each on
-// its own connection (as three processes would), and returns the requester's call of
-// int_sum(5, 18). The two components get names unique to this run, so that messages left
-// in the queues of earlier runs cannot interfere; stop deletes their queues.
-func startGo(ctx context.Context, url string, log *slog.Logger) (call func(context.Context) error, stop func() error, err error) {
-	suffix := uuid.NewString()[:8]
-	summator := component.New("BenchSummator-" + suffix)
-	component.Method(summator, "int_sum", func(_ context.Context, in seed.SumArgs) (int, error) { return in.A + in.B, nil })
-	requester := component.New("BenchRequester-" + suffix)
-
-	var (
-		systems []*actors.System
-		queues  []string
-	)
-	stop = func() error {
-		var errs []error
-		for i := len(systems) - 1; i >= 0; i-- {
-			errs = append(errs, cli.Stop(systems[i], nil))
-		}
-		if len(queues) > 0 {
-			errs = append(errs, bench.DeleteQueues(url, queues...))
-		}
-		return errors.Join(errs...)
-	}
-	fail := func(err error) (func(context.Context) error, func() error, error) {
-		return nil, nil, errors.Join(err, stop())
-	}
-	newSystem := func(name string) (*actors.System, error) {
-		sys, err := cli.Connect(ctx, url, log, amqpbridge.WithConnectionName("atqbench-"+name))
-		if err != nil {
-			return nil, err
-		}
-		systems = append(systems, sys)
-		return sys, nil
-	}
-	start, cancel := context.WithTimeout(ctx, 3*cli.StartTimeout)
-	defer cancel()
-	reg, err := newSystem("registry")
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := reg.StartRegistry(start); err != nil {
-		return fail(err)
-	}
-	var req *component.Handle
-	for _, def := range []*component.Component{summator, requester} {
-		sys, err := newSystem(def.Name())
-		if err != nil {
-			return fail(err)
-		}
-		if req, err = sys.Spawn(start, def); err != nil {
-			return fail(err)
-		}
-		queues = append(queues, wire.SendQueue(req.SessionID()), wire.RecieveQueue(req.SessionID()))
-	}
-	call = func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, bench.CallTimeout)
-		defer cancel()
-		var sum int
-		if err := req.Call(ctx, summator.Name(), "int_sum", seed.SumArgs{A: 5, B: 18}, &sum); err != nil {
-			return err
-		}
-		if sum != 23 {
-			return fmt.Errorf("int_sum(5, 18) returned %d", sum)
+// programs builds atq and atqhost into b.tmp, unless --bin has them.
+func (b *benchRun) programs(ctx context.Context) error {
+	if b.bin != "" {
+		b.atq, b.host = filepath.Join(b.bin, "atq"), filepath.Join(b.bin, "atqhost")
+		for _, p := range []string{b.atq, b.host} {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("--bin: %w", err)
+			}
 		}
 		return nil
 	}
-	return call, stop, nil
+	goTool, err := exec.LookPath("go")
+	if root := os.Getenv("GOROOT"); root != "" {
+		goTool, err = filepath.Join(root, "bin", "go"), nil
+	}
+	if err != nil {
+		return fmt.Errorf("building atq and atqhost: %w (or give --bin)", err)
+	}
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", b.tmp+string(filepath.Separator),
+		"github.com/at-technology/atqueue/cmd/atq", "github.com/at-technology/atqueue/internal/bench/cmd/atqhost")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building atq and atqhost: %w\n%s", err, out)
+	}
+	b.atq, b.host = filepath.Join(b.tmp, "atq"), filepath.Join(b.tmp, "atqhost")
+	b.say("atqbench: built atq and atqhost in %v", time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+// vhosts makes the virtual hosts of a part; drop deletes them (also after ctx ended).
+func (b *benchRun) vhosts(ctx context.Context, labels ...string) (vs []*bench.VHost, drop func() error, err error) {
+	vs, err = bench.NewVHosts(ctx, b.url, labels...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vs, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		return bench.DeleteVHosts(ctx, vs...)
+	}, nil
 }
