@@ -86,7 +86,7 @@ func runRequester(ctx context.Context, args []string, out, errOut io.Writer) err
 	fs.BoolVar(&o.retry, "retry", false, "retry a call that timed out, lost the connection or found its target unknown or not alive, until its --timeout")
 	fs.IntVar(&o.benchN, "bench", 0, "benchmark instead: `N` calls one at a time, then 2N with --concurrency in flight")
 	fs.IntVar(&o.concurrency, "concurrency", 64, "calls in flight in the concurrent --bench run")
-	verbose := fs.Bool("v", false, "log what the runtime does (default: warnings and errors only)")
+	logs := cli.LogFlags(fs, slog.LevelWarn)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: sumrequester [--amqp URL] [--target NAME] [--timeout D] [--retry] [--bench N [--concurrency C]]\n\n"+
 			"Calls int_sum on the target over RabbitMQ; the registry and the target must be running.\n\n")
@@ -103,11 +103,7 @@ func runRequester(ctx context.Context, args []string, out, errOut io.Writer) err
 	case o.timeout <= 0:
 		return cli.Usagef("--timeout must be positive")
 	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	log := cli.Logger(errOut, level)
+	log := logs.Logger(errOut)
 
 	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, append(durable.Options(), amqpbridge.WithConnectionName("sumrequester"))...)
 	if err != nil {

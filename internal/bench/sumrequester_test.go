@@ -24,7 +24,7 @@ func TestRequesterOptions(t *testing.T) {
 		{"--retry", true},
 		{"--target Other", true},
 		{"--timeout=1s", true},
-		{"-v", true},
+		{"--log-level debug", true},
 		{"-h", true},
 		{"--amqp", true}, // no value: the requester says so
 		{"extra", true},  // an argument: the requester refuses it

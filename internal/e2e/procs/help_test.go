@@ -53,10 +53,7 @@ var shortFlags = map[string]*regexp.Regexp{
 // change could not edit (internal/bench, internal/e2e/faults): logged, not failed, so
 // that a new conflict fails while these wait for their owners. Remove an entry once its
 // program is fixed.
-var knownConflicts = map[string]string{
-	"atqbench -v":     "verbose; should become --log-level (cli.LogFlags)",
-	"sumrequester -v": "verbose (internal/bench's requester); should become --log-level (cli.LogFlags)",
-}
+var knownConflicts = map[string]string{}
 
 // Every program answers -h (and atq its help command) with its usage and exit status 0,
 // and no short option means two things across the programs.

@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	fs.IntVar(&c.floor, "floor-parallel", 8, "burst: channels of the bare client declaring the queues at once")
 	fs.StringVar(&c.bin, "bin", "", "`DIR` holding atq and atqhost already built (default: build them)")
 	strict := fs.Bool("strict", false, "exit 1 when a target is missed")
-	fs.BoolVar(&c.verbose, "v", false, "log the Go runtime's warnings and print every round on stderr")
+	fs.BoolVar(&c.verbose, "verbose", false, "log the Go runtime's warnings and print every round on stderr")
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}

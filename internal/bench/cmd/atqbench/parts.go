@@ -11,7 +11,7 @@ import (
 	"github.com/at-technology/atqueue/internal/bench"
 )
 
-// round prints a round's sample on stderr with -v.
+// round prints a round's sample on stderr with --verbose.
 func (b *benchRun) round(r int, s bench.Sample) {
 	if b.verbose {
 		b.say("round %d: %s", r+1, s.JSON())
