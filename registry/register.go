@@ -169,7 +169,8 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 	e.direct = onSession(d)
 	e.lastAlive = time.Now()
 	e.registeredAt = e.lastAlive
-	e.probed, e.seen = false, false
+	// A Go registrant answered on its own queue consumes it already: no start grace.
+	e.probed, e.seen = false, e.direct
 	r.persist()
 	r.dirChanged(c, e.name, false)
 	env.Reciever = desc.Name

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/internal/testkit/proxy"
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/internal/testkit/testlog"
@@ -95,5 +96,55 @@ func TestKilledComponentFailsFast(t *testing.T) {
 	}
 	if alive, err := inspectAlive(ctx, caller, back.Name); err != nil || !alive {
 		t.Fatalf("inspect after it came back: alive=%t, %v", alive, err)
+	}
+}
+
+// A Go component consumes its queue before it registers, so the registry gives it no
+// start grace: killed right after registering, before any liveness check saw it, it is
+// found dead within the dead-after (2s), not after the 30s a Python component gets.
+func TestGoComponentKilledAtOnceIsFoundDead(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := deadline(t, 60*time.Second)
+	reg, _ := process(t, url)
+	if _, err := reg.StartRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := func() (*component.Handle, error) {
+		sys, _ := process(t, url)
+		return sys.Spawn(ctx, component.New("Caller"))
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := proxy.New(t, url)
+	victimSys, _ := process(t, px.URL())
+	if _, err := victimSys.Spawn(ctx, summator("Victim")); err != nil {
+		t.Fatal(err)
+	}
+	px.SetMode(proxy.Refuse)
+	px.Cut()
+	killed := time.Now()
+	// Well within the start grace a Python component would get.
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for {
+		alive, err := inspectAlive(cctx, caller, "Victim")
+		if err != nil {
+			t.Fatalf("Victim not found dead: %v", err)
+		}
+		if !alive {
+			break
+		}
+		select {
+		case <-cctx.Done():
+			t.Fatal("Victim not found dead within 15s")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Logf("found dead %v after the kill", time.Since(killed).Round(10*time.Millisecond))
+	err = caller.Call(ctx, "Victim", "int_sum", sumArgs{A: 1, B: 2}, nil)
+	if !errors.Is(err, component.ErrNotAlive) {
+		t.Fatalf("a call to the dead Victim: %v", err)
 	}
 }
