@@ -30,9 +30,10 @@ type peer struct {
 // directory is the component's view of the registry's directory, and the direct calls
 // it has not reported yet.
 type directory struct {
-	id    string // the subscription's request id; "" until the first call
-	ready bool   // the whole directory has come
-	peers map[string]peer
+	id     string // the subscription's request id; "" until the first call
+	ready  bool   // the whole directory has come
+	peers  map[string]peer
+	report bool // the registry wants the direct calls reported (it has metrics or watchers)
 
 	calls []wire.CallEvent // direct calls that ended, not reported yet
 	timer *time.Timer      // runs while calls wait to be reported
@@ -108,6 +109,7 @@ func (k *core) directoryAnswer(env wire.Envelope) {
 		Result  json.RawMessage       `json:"result"`
 		Changed []wire.DirectoryEntry `json:"changed"`
 		Removed []string              `json:"removed"`
+		Report  bool                  `json:"report"`
 	}
 	if err := wire.Unmarshal(env.Message, &m); err != nil {
 		k.log.Warn("unreadable directory from the registry", "component", k.def.name, "err", err)
@@ -128,6 +130,10 @@ func (k *core) directoryAnswer(env wire.Envelope) {
 	}
 	if k.dir.peers == nil {
 		return // changes before the whole directory: it comes next
+	}
+	k.dir.report = m.Report
+	if !k.dir.report {
+		k.dir.calls = nil
 	}
 	for _, e := range m.Changed {
 		k.dir.peers[e.Name] = peer{sid: e.SessionID, direct: e.Direct && e.Alive}
@@ -170,7 +176,7 @@ func (k *core) reroute(c actor.Context, id string) bool {
 // ended records a direct call that ended (outcome "timeout" when its caller gave up),
 // for the next report to the registry.
 func (k *core) ended(c actor.Context, id string, w waiter, outcome, text string) {
-	if !k.goRegistry {
+	if !k.goRegistry || !k.dir.report {
 		return
 	}
 	now := time.Now()

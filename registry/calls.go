@@ -168,6 +168,7 @@ func (r *registryActor) watch(c actor.Context, env *wire.Envelope, reply string)
 		return false
 	}
 	st.remote[e.name] = remoteWatcher{sid: e.sid, id: env.MessageID}
+	r.observersChanged(c)
 	st.cfg.log.Info("a component watches the calls", "component", e.name)
 	return true
 }

@@ -162,6 +162,69 @@ func TestDirectCallsAreReported(t *testing.T) {
 	}
 }
 
+// Callers report their direct calls only while the registry wants them: without
+// metrics and watchers it does not; a watcher that comes later gets the next ones.
+func TestDirectCallsReportedOnceWatched(t *testing.T) {
+	sys, err := actors.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := sys.StartRegistry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := component.New("IntSummator")
+	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	if _, err := sys.Spawn(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() {
+		t.Helper()
+		var got int
+		if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
+			t.Fatalf("call: %d %v", got, err)
+		}
+	}
+	call()
+	if _, err := caller.Directory(ctx); err != nil { // the directory has come: calls go directly
+		t.Fatal(err)
+	}
+	call() // direct, not reported: nobody watches
+	events := make(chan *wire.CallEvent, 16)
+	watcher := sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if ev, ok := c.Message().(*wire.CallEvent); ok {
+			events <- ev
+		}
+	}))
+	sys.Root().RequestWithCustomSender(reg, &registry.Watch{}, watcher)
+	// The registry tells its followers it wants reports now; that reaches the caller
+	// before the answer to its next request.
+	if _, err := caller.Directory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	call()
+	select {
+	case ev := <-events:
+		if !ev.Direct || ev.From != "Caller" || ev.To != "IntSummator" {
+			t.Fatalf("event %+v, want the direct call made once watched", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("the direct call made once watched was not reported")
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("a second event %+v: the direct call made before the watcher came was reported", ev)
+	default:
+	}
+}
+
 // metricValue reads a metric's value by its name and label pairs from m's exposition.
 func metricValue(t *testing.T, m *metrics.Metrics, name string, labels ...string) float64 {
 	t.Helper()

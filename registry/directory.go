@@ -69,6 +69,7 @@ func (r *registryActor) serveDirectory(c actor.Context, env *wire.Envelope, repl
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: r.directory()}}, nil, d)
 		return
 	}
+	st.reporting = r.observing()
 	id := env.MessageID
 	if w.Renew != "" {
 		if cur, ok := st.dirWatchers[e.name]; ok && cur.id == w.Renew {
@@ -81,7 +82,8 @@ func (r *registryActor) serveDirectory(c actor.Context, env *wire.Envelope, repl
 		st.cfg.log.Info("a component follows the directory", "component", e.name)
 	}
 	st.dirWatchers[e.name] = dirWatcher{sid: e.sid, id: id}
-	r.answer(c, reply, wire.RegistryName, env.Sender, id, wire.Object{{Key: "result", Value: r.directory()}}, nil, d)
+	r.answer(c, reply, wire.RegistryName, env.Sender, id,
+		wire.Object{{Key: "result", Value: r.directory()}, {Key: "report", Value: st.reporting}}, nil, d)
 }
 
 // dirChanged notes that name's entry changed, for the subscribers' next change message:
@@ -107,15 +109,27 @@ func (r *registryActor) dirChanged(c actor.Context, name string, now bool) {
 	}
 }
 
+// observersChanged tells the directory's followers when the registry starts or stops
+// wanting reports of direct calls (its first watcher came, its last one left).
+func (r *registryActor) observersChanged(c actor.Context) {
+	st := r.st
+	if now := r.observing(); now != st.reporting {
+		st.reporting = now
+		st.dirForce = true
+		r.flushDirectory(c)
+	}
+}
+
 // flushDirectory sends every subscriber what changed since the last flush.
 func (r *registryActor) flushDirectory(c actor.Context) {
 	st := r.st
 	st.dirTimer = nil
-	if len(st.dirDirty) == 0 {
+	if len(st.dirDirty) == 0 && !st.dirForce {
 		return
 	}
+	st.dirForce = false
 	now := time.Now()
-	ch := wire.DirectoryChange{Changed: []wire.DirectoryEntry{}, Removed: []string{}}
+	ch := wire.DirectoryChange{Changed: []wire.DirectoryEntry{}, Removed: []string{}, Report: st.reporting}
 	for _, n := range st.order { // in registration order
 		if _, ok := st.dirDirty[n]; ok {
 			ch.Changed = append(ch.Changed, r.entryOf(st.byName[n], now))

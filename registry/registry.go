@@ -207,6 +207,8 @@ type state struct {
 	dirWatchers map[string]dirWatcher // components following the directory, by name
 	dirDirty    map[string]struct{}   // names changed since the last change message
 	dirTimer    *time.Timer           // runs while changes wait to be sent
+	dirForce    bool                  // the next flush is sent even without changes (reporting flipped)
+	reporting   bool                  // what the followers were last told: reports of direct calls wanted
 }
 
 // linger is the consumer of an unregistered component's send queue, kept for a while
@@ -321,8 +323,10 @@ func (r *registryActor) Receive(c actor.Context) {
 		r.restored(c, m)
 	case *Watch:
 		st.watchers = append(st.watchers, c.Sender())
+		r.observersChanged(c)
 	case *Unwatch:
 		st.watchers = slices.DeleteFunc(st.watchers, c.Sender().Equal)
+		r.observersChanged(c)
 	case *Ready:
 		r.ready(c, false)
 	case *AwaitActive:
@@ -607,6 +611,7 @@ func (r *registryActor) remove(c actor.Context, e *entry) {
 		}
 	}
 	r.dirChanged(c, e.name, true)
+	r.observersChanged(c)
 }
 
 // answer publishes an answer envelope; the bridge settles d once the transport has it.

@@ -15,6 +15,10 @@ import (
 // asking component's name (spec quirk 11).
 func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, inspectSender string, d *bridge.Delivery) {
 	st := r.st
+	if wire.PeekType(env.Message) == wire.TypeCalls { // large, and read only when wanted
+		r.reported(c, env, reply, d)
+		return
+	}
 	var p struct {
 		Type      string          `json:"type"`
 		Component json.RawMessage `json:"component"`
@@ -75,8 +79,6 @@ func (r *registryActor) service(c actor.Context, env *wire.Envelope, reply, insp
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID, wire.Object{{Key: "result", Value: ok}}, nil, d)
 	case wire.TypeDirectory:
 		r.serveDirectory(c, env, reply, d)
-	case wire.TypeCalls:
-		r.reported(c, env, reply, d)
 	default:
 		r.answer(c, reply, wire.RegistryName, env.Sender, env.MessageID,
 			wire.ErrorsMessage(fmt.Sprintf("Registry does not serve message type %s; it serves check_registered, inspect, inspect_all, directory and watch", wire.PyString(p.Type))), nil, d)

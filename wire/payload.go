@@ -252,6 +252,9 @@ type DirectoryEntry struct {
 type DirectoryChange struct {
 	Changed []DirectoryEntry `json:"changed"`
 	Removed []string         `json:"removed"`
+	// Report says whether the registry wants the calls made directly reported (it has
+	// metrics or watchers); the first answer carries it beside "result" too.
+	Report bool `json:"report"`
 }
 
 // DirectoryWatch is the message of a directory request that also subscribes the sender
