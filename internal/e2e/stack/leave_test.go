@@ -69,10 +69,14 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its connection closed, it cannot say goodbye; the call below comes before the
+	// registry's liveness check (2s) finds it dead. Its process ends with the test.
 	_ = broker.last().Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_ = sys.Shutdown(sctx) // it cannot say goodbye without its connection
-	cancel()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = sys.Shutdown(sctx)
+	})
 
 	if _, err := rabbittest.Channel(t, url).QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
 		t.Fatal(err)
@@ -82,7 +86,11 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	var sum int
 	err = req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum)
 	var re *component.RemoteError
-	if !errors.Is(err, component.ErrNotAlive) || !errors.As(err, &re) || !strings.Contains(re.Items[0].Text, "does not exist") {
+	// "its queue … does not exist"; or, should the registry's liveness check have found
+	// it dead first on a slow machine, "nothing has consumed its queue": both are the
+	// registry's answer, and both say the call was not run.
+	if !errors.Is(err, component.ErrNotAlive) || !errors.As(err, &re) ||
+		!strings.Contains(re.Items[0].Text, "does not exist") && !strings.Contains(re.Items[0].Text, "nothing has consumed") {
 		t.Fatalf("call to a deleted queue: %v", err)
 	}
 	// The registry keeps serving.
