@@ -256,7 +256,7 @@ func (k *core) stopping(c actor.Context) {
 		c.Send(k.bridge, &bridge.Release{Sub: k.sub})
 	}
 	for id, w := range k.pending {
-		c.Send(w.pid, ErrStopped)
+		c.Send(w.pid, &toCaller{id: id, msg: ErrStopped})
 		delete(k.pending, id)
 	}
 	k.cancelBase()
@@ -283,6 +283,7 @@ func (k *core) stoppedMsg(actor.Context) {
 		h.stopErr = fmt.Errorf("closing the dedupe journal: %w", err)
 	}
 	k.log.Info("component stopped", "component", k.def.name)
+	h.callers.close()
 	close(h.done)
 }
 

@@ -28,7 +28,7 @@ type waiter struct {
 // the reason there is none, goes to the caller's reply process.
 func (k *core) call(c actor.Context, m *callRequest) {
 	if k.phase == stopped {
-		c.Respond(ErrStopped)
+		c.Send(c.Sender(), &toCaller{id: m.id, msg: ErrStopped})
 		return
 	}
 	k.followDirectory(c)
@@ -53,12 +53,12 @@ func (k *core) published(c actor.Context, m *bridge.Published) {
 		}
 		if w, ok := k.pending[tag.id]; ok {
 			delete(k.pending, tag.id)
-			c.Send(w.pid, m.Err)
+			c.Send(w.pid, &toCaller{id: tag.id, msg: m.Err})
 		}
 	case callTag:
 		if w, ok := k.pending[tag.id]; ok {
 			delete(k.pending, tag.id)
-			c.Send(w.pid, m.Err)
+			c.Send(w.pid, &toCaller{id: tag.id, msg: m.Err})
 		}
 	case registerTag:
 		switch {
@@ -86,7 +86,7 @@ func (k *core) answered(c actor.Context, env wire.Envelope, headers wire.Headers
 			outcome, text := wire.Outcome(env.Sender, env.Message)
 			k.ended(c, env.AnswerTo, w, outcome, text)
 		}
-		c.Send(w.pid, &callAnswer{env: env})
+		c.Send(w.pid, &toCaller{id: env.AnswerTo, msg: &callAnswer{env: env}})
 		return
 	}
 	if kind, ok := k.internal[env.AnswerTo]; ok {

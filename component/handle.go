@@ -25,6 +25,7 @@ type Handle struct {
 	root    *actor.RootContext
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	callers *callers // where the actor answers the calls made on the Handle
 
 	done     chan struct{} // closed once the actor has stopped and its goroutines are gone
 	stopErr  error         // written before done is closed
@@ -121,7 +122,7 @@ type Future struct {
 	receiver string
 	what     string // the method called, or the type of a built-in request
 	started  time.Time
-	r        *reply
+	ch       chan any // its slot in the Handle's callers
 }
 
 // Messages of the Handle to its actor.
@@ -166,10 +167,10 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 		return nil, ErrStopped
 	default:
 	}
-	r := newReply(h.root.ActorSystem())
+	ch := h.callers.open(env.MessageID, 1)
 	what := whatOf(payload)
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: o.headers, failFast: o.failFast}, r.pid)
-	return &Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), r: r}, nil
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: o.headers, failFast: o.failFast}, h.callers.pid)
+	return &Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), ch: ch}, nil
 }
 
 // streamBuffer is how many answers of a stream wait for their reader before later ones
@@ -199,16 +200,16 @@ func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts 
 		return nil, ErrStopped
 	default:
 	}
-	r := newReplies(h.root.ActorSystem(), streamBuffer)
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: whatOf(payload), body: body, headers: o.headers, failFast: o.failFast, stream: true}, r.pid)
+	ch := h.callers.open(env.MessageID, streamBuffer)
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: whatOf(payload), body: body, headers: o.headers, failFast: o.failFast, stream: true}, h.callers.pid)
 	out := make(chan Reply, streamBuffer)
 	go func() { // ends with ctx, or with the component
 		defer close(out)
-		defer r.close()
+		defer h.callers.drop(env.MessageID)
 		defer h.root.Send(h.pid, &forgetCall{id: env.MessageID})
 		for {
 			select {
-			case m := <-r.ch:
+			case m := <-ch:
 				a, ok := m.(*callAnswer)
 				if !ok {
 					return // an error: the request could not be sent, or the component stopped
@@ -234,29 +235,36 @@ func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts 
 // Wait blocks until the answer arrives or ctx ends (the call timeout applies when ctx has
 // no deadline). A request given up is forgotten; its late answer is dropped.
 func (f *Future) Wait(ctx context.Context) (Reply, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.h.def.callTimeout)
-		defer cancel()
+	var timeout <-chan time.Time
+	if _, ok := ctx.Deadline(); !ok { // a timer is cheaper than a context of its own
+		t := time.NewTimer(f.h.def.callTimeout)
+		defer t.Stop()
+		timeout = t.C
 	}
-	defer f.r.close()
+	defer f.h.callers.drop(f.id)
 	var (
-		rep Reply
-		err error
+		rep  Reply
+		err  error
+		done error // why the wait ended without an answer
 	)
 	select {
-	case m := <-f.r.ch:
+	case m := <-f.ch:
 		rep, err = f.outcome(m)
 	case <-ctx.Done():
+		done = ctx.Err()
+	case <-timeout:
+		done = context.DeadlineExceeded
+	}
+	if done != nil {
 		select {
-		case m := <-f.r.ch: // it came after all
+		case m := <-f.ch: // it came after all
 			rep, err = f.outcome(m)
 		default:
 			f.h.root.Send(f.h.pid, &forgetCall{id: f.id})
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				err = fmt.Errorf("request to %s: %w (%w)", f.receiver, ErrTimeout, ctx.Err())
+			if errors.Is(done, context.DeadlineExceeded) {
+				err = fmt.Errorf("request to %s: %w (%w)", f.receiver, ErrTimeout, done)
 			} else {
-				err = fmt.Errorf("request to %s: %w", f.receiver, ctx.Err())
+				err = fmt.Errorf("request to %s: %w", f.receiver, done)
 			}
 		}
 	}

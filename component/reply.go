@@ -1,6 +1,8 @@
 package component
 
 import (
+	"sync"
+
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -9,18 +11,15 @@ import (
 // channel the goroutine can select on together with its context. Unlike a protoactor
 // future it has no timer of its own: the goroutine gives up when its context ends, and an
 // answer that comes later finds the process gone (a dead letter), never a future that
-// timed out.
+// timed out. Start waits on one; calls share their Handle's callers (below).
 type reply struct {
 	sys *actor.ActorSystem
 	pid *actor.PID
-	ch  chan any // the first answers it can hold are kept, later ones dropped
+	ch  chan any
 }
 
-func newReply(sys *actor.ActorSystem) *reply { return newReplies(sys, 1) }
-
-// newReplies is a reply process that keeps up to n answers (a stream's).
-func newReplies(sys *actor.ActorSystem, n int) *reply {
-	r := &reply{sys: sys, ch: make(chan any, n)}
+func newReply(sys *actor.ActorSystem) *reply {
+	r := &reply{sys: sys, ch: make(chan any, 1)}
 	r.pid, _ = sys.ProcessRegistry.Add(replyProcess{r}, "reply"+sys.ProcessRegistry.NextId())
 	return r
 }
@@ -44,3 +43,77 @@ func (p replyProcess) SendUserMessage(_ *actor.PID, message any) {
 func (p replyProcess) SendSystemMessage(*actor.PID, any) {}
 
 func (p replyProcess) Stop(*actor.PID) { p.r.close() }
+
+// callers is the one process through which a component's actor answers every call made
+// on its Handle: the actor sends *toCaller, naming the call, and the answer lands on that
+// call's channel. One process per Handle rather than one per call keeps the actor
+// system's process registry out of every call.
+type callers struct {
+	sys *actor.ActorSystem
+	pid *actor.PID
+
+	mu    sync.Mutex
+	slots map[string]chan any // by request id; the first answers a slot can hold are kept
+}
+
+// toCaller is an answer (a *callAnswer or an error) for the call with request id id.
+type toCaller struct {
+	id  string
+	msg any
+}
+
+func newCallers(sys *actor.ActorSystem) *callers {
+	cs := &callers{sys: sys, slots: map[string]chan any{}}
+	cs.pid, _ = sys.ProcessRegistry.Add(callersProcess{cs}, "callers"+sys.ProcessRegistry.NextId())
+	return cs
+}
+
+// open makes the slot of call id, holding up to n answers (a stream's).
+func (cs *callers) open(id string, n int) chan any {
+	ch := make(chan any, n)
+	cs.mu.Lock()
+	cs.slots[id] = ch
+	cs.mu.Unlock()
+	return ch
+}
+
+// drop forgets call id; an answer that comes later is dropped.
+func (cs *callers) drop(id string) {
+	cs.mu.Lock()
+	delete(cs.slots, id)
+	cs.mu.Unlock()
+}
+
+// close removes the process; what is sent to it later becomes a dead letter.
+func (cs *callers) close() { cs.sys.ProcessRegistry.Remove(cs.pid) }
+
+type callersProcess struct{ cs *callers }
+
+func (p callersProcess) SendUserMessage(_ *actor.PID, message any) {
+	cs := p.cs
+	switch m := actor.UnwrapEnvelopeMessage(message).(type) {
+	case *toCaller:
+		cs.mu.Lock()
+		ch := cs.slots[m.id]
+		cs.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- m.msg:
+			default:
+			}
+		}
+	case *actor.DeadLetterResponse: // the actor has stopped: no call of it will be answered
+		cs.mu.Lock()
+		for _, ch := range cs.slots {
+			select {
+			case ch <- ErrStopped:
+			default:
+			}
+		}
+		cs.mu.Unlock()
+	}
+}
+
+func (p callersProcess) SendSystemMessage(*actor.PID, any) {}
+
+func (p callersProcess) Stop(*actor.PID) { p.cs.close() }

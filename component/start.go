@@ -106,8 +106,10 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	var err error
 	name := fmt.Sprintf("%s-%d", sanitize(def.name), treeSeq.Add(1))
 	policy := def.policy
+	h.callers = newCallers(rt.Root.ActorSystem()) // closed when the actor has stopped
 	h.pid, err = parent.SpawnChild(ctx, name, props, supervision.Child{Policy: &policy, Leave: leaveGrace})
 	if err != nil {
+		h.callers.close()
 		cancelBase()
 		_ = k.journal.close()
 		if own {
