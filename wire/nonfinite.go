@@ -192,7 +192,7 @@ func (r *rewriter) value() error {
 			if s.i >= len(s.b) || s.b[s.i] != '"' {
 				return fmt.Errorf("%w: object key expected at byte %d", ErrMalformed, s.i)
 			}
-			key, err := s.str()
+			key, err := s.name()
 			if err != nil {
 				return fmt.Errorf("%w: %v at byte %d", ErrMalformed, err, start)
 			}

@@ -54,18 +54,30 @@ func (s *scanner) expect(c byte) error {
 
 // str reads a string at s.i and returns its decoded value.
 func (s *scanner) str() (string, error) {
-	start := s.i
-	end, escaped, err := stringEnd(s.b, start)
+	raw, escaped, err := s.strRaw()
 	if err != nil {
+		return "", err
+	}
+	if !escaped {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var out string
+	if err := json.Unmarshal(raw, &out); err != nil {
 		return "", errSyntax
 	}
-	s.i = end + 1
-	raw := s.b[start : end+1]
+	return out, nil
+}
+
+// name is str for an object key: the keys of the protocol come back as constants, so
+// that splitting an envelope or a message builds no string for them.
+func (s *scanner) name() (string, error) {
+	raw, escaped, err := s.strRaw()
+	if err != nil {
+		return "", err
+	}
 	if !escaped {
-		for _, c := range raw {
-			if c < 0x20 {
-				return "", errSyntax
-			}
+		if k, ok := known(raw[1 : len(raw)-1]); ok {
+			return k, nil
 		}
 		return string(raw[1 : len(raw)-1]), nil
 	}
@@ -74,6 +86,53 @@ func (s *scanner) str() (string, error) {
 		return "", errSyntax
 	}
 	return out, nil
+}
+
+// strRaw passes over the string at s.i and returns it with its quotes, checked as
+// encoding/json reads a string: no control characters, only valid escapes. On failure s.i
+// is left where str has always left it (after the closing quote, or at the opening one
+// when there is none), since error texts name that byte.
+func (s *scanner) strRaw() (raw []byte, escaped bool, err error) {
+	start := s.i
+	end, escaped, err := stringEnd(s.b, start)
+	if err != nil {
+		return nil, false, errSyntax
+	}
+	s.i = end + 1
+	raw = s.b[start : end+1]
+	body := raw[1 : len(raw)-1]
+	for j := 0; j < len(body); j++ {
+		switch c := body[j]; {
+		case c < 0x20:
+			return nil, false, errSyntax
+		case c == '\\':
+			j++ // stringEnd saw a byte after every backslash
+			switch body[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if !isHex4(body[j+1:]) {
+					return nil, false, errSyntax
+				}
+				j += 4
+			default:
+				return nil, false, errSyntax
+			}
+		}
+	}
+	return raw, escaped, nil
+}
+
+// isHex4 tells whether b starts with four hexadecimal digits.
+func isHex4(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	for _, c := range b[:4] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // skip passes over one value and returns its raw bytes.
@@ -85,7 +144,7 @@ func (s *scanner) skip() ([]byte, error) {
 	start := s.i
 	switch c := s.b[s.i]; {
 	case c == '"':
-		if _, err := s.str(); err != nil {
+		if _, _, err := s.strRaw(); err != nil {
 			return nil, err
 		}
 	case c == '{' || c == '[':
@@ -110,7 +169,7 @@ func (s *scanner) skip() ([]byte, error) {
 				if s.i >= len(s.b) || s.b[s.i] != '"' {
 					return nil, errSyntax
 				}
-				if _, err := s.str(); err != nil {
+				if _, _, err := s.strRaw(); err != nil {
 					return nil, err
 				}
 				if err := s.expect(':'); err != nil {
@@ -210,7 +269,7 @@ func (s *scanner) object(f func(key string, raw []byte)) error {
 			if s.i >= len(s.b) || s.b[s.i] != '"' {
 				return errSyntax
 			}
-			key, err := s.str()
+			key, err := s.name()
 			if err != nil {
 				return err
 			}

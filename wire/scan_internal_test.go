@@ -1,0 +1,56 @@
+package wire
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// strByUnmarshal is how the scanner read strings before it checked them itself: find the
+// closing quote, then let encoding/json judge and decode.
+func strByUnmarshal(b []byte, start int) (string, int, error) {
+	end, escaped, err := stringEnd(b, start)
+	if err != nil {
+		return "", start, errSyntax
+	}
+	raw := b[start : end+1]
+	if !escaped {
+		for _, c := range raw {
+			if c < 0x20 {
+				return "", end + 1, errSyntax
+			}
+		}
+		return string(raw[1 : len(raw)-1]), end + 1, nil
+	}
+	var out string
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", end + 1, errSyntax
+	}
+	return out, end + 1, nil
+}
+
+// FuzzStrRaw: the scanner accepts exactly the strings encoding/json accepts, decodes them
+// alike, and stops at the same byte (error texts name it), for values and for keys.
+func FuzzStrRaw(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"\u00e9\n"`, `"\ud83d\ude00"`, `"\u12"`, `"\x"`, "\"a\tb\"", `"\u00zz"`,
+		`"unterminated`, `"\"`, `"sender"`, `"exec_method"`, "\"\xff\"", `"\/\b\f\r\t\\"`, `"\u0041BC"x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			return
+		}
+		want, wantI, wantErr := strByUnmarshal(b, 0)
+		for _, read := range []func(*scanner) (string, error){(*scanner).str, (*scanner).name} {
+			s := &scanner{b: b}
+			got, err := read(s)
+			if (err != nil) != (wantErr != nil) || s.i != wantI || err == nil && got != want {
+				t.Fatalf("%q: got %q at %d (%v), want %q at %d (%v)", b, got, s.i, err, want, wantI, wantErr)
+			}
+		}
+		s := &scanner{b: b}
+		_, _, err := s.strRaw()
+		if (err != nil) != (wantErr != nil) || s.i != wantI {
+			t.Fatalf("%q: strRaw stops at %d (%v), want %d (%v)", b, s.i, err, wantI, wantErr)
+		}
+	})
+}
