@@ -19,6 +19,9 @@ type Object []Field
 
 // MarshalJSON writes the fields in order.
 func (o Object) MarshalJSON() ([]byte, error) {
+	if out, ok := compactFast(o); ok {
+		return out, nil
+	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, f := range o {
@@ -48,6 +51,9 @@ func (o Object) Get(key string) (any, bool) {
 }
 
 func marshalCompact(v any) ([]byte, error) {
+	if out, ok := compactFast(v); ok {
+		return out, nil
+	}
 	b, err := encodeStd(v)
 	if err != nil {
 		return marshalNonFinite(v, err)
@@ -132,7 +138,12 @@ const hexDigits = "0123456789abcdef"
 
 // appendPyString writes s as Python's json.dumps(s, ensure_ascii=False) does.
 func appendPyString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
+	b.Write(appendPyStringTo(b.AvailableBuffer(), s))
+}
+
+// appendPyStringTo appends s as Python's json.dumps(s, ensure_ascii=False) writes it.
+func appendPyStringTo(dst []byte, s string) []byte {
+	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -143,8 +154,8 @@ func appendPyString(b *bytes.Buffer, s string) {
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				b.WriteString(s[start:i])
-				b.WriteString("\ufffd")
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, "\ufffd"...)
 				i++
 				start = i
 				continue
@@ -152,32 +163,30 @@ func appendPyString(b *bytes.Buffer, s string) {
 			i += size
 			continue
 		}
-		b.WriteString(s[start:i])
+		dst = append(dst, s[start:i]...)
 		switch c {
 		case '"':
-			b.WriteString(`\"`)
+			dst = append(dst, `\"`...)
 		case '\\':
-			b.WriteString(`\\`)
+			dst = append(dst, `\\`...)
 		case '\n':
-			b.WriteString(`\n`)
+			dst = append(dst, `\n`...)
 		case '\r':
-			b.WriteString(`\r`)
+			dst = append(dst, `\r`...)
 		case '\t':
-			b.WriteString(`\t`)
+			dst = append(dst, `\t`...)
 		case '\b':
-			b.WriteString(`\b`)
+			dst = append(dst, `\b`...)
 		case '\f':
-			b.WriteString(`\f`)
+			dst = append(dst, `\f`...)
 		default:
-			b.WriteString(`\u00`)
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0xf])
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
 		i++
 		start = i
 	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // PyString returns s as a Python JSON string literal.

@@ -399,14 +399,3 @@ func placeError(t reflect.Type, nf nonFinite, why string) error {
 	}
 	return err
 }
-
-// encodeStd is encoding/json without HTML escaping and without the final newline.
-func encodeStd(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
