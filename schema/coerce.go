@@ -51,7 +51,7 @@ type coercer struct {
 }
 
 func (c *coercer) add(loc []any, msg, typ string) {
-	c.issues = append(c.issues, Issue{Loc: loc, Msg: msg, Type: typ})
+	c.issues = append(c.issues, Issue{Loc: slices.Clone(loc), Msg: msg, Type: typ}) // loc may be a prop's own
 }
 
 // child returns loc+k in a new slice, so sibling locations never share storage.
@@ -204,7 +204,10 @@ func (c *coercer) array(n *node, v any, loc []any) (any, any) {
 func (c *coercer) object(n *node, m map[string]any, loc []any) (map[string]any, map[string]any) {
 	out, chk := make(map[string]any, len(m)), make(map[string]any, len(m))
 	for _, p := range n.props {
-		pl := child(loc, p.name)
+		pl := p.loc
+		if pl == nil {
+			pl = child(loc, p.name)
+		}
 		v, present := m[p.name]
 		if !present {
 			switch {
@@ -221,6 +224,16 @@ func (c *coercer) object(n *node, m map[string]any, loc []any) (map[string]any, 
 		if len(c.issues) > before || o != nil || !p.nullable() {
 			chk[p.name] = ch
 		}
+	}
+	extra := false
+	for k := range m {
+		if !n.has[k] {
+			extra = true
+			break
+		}
+	}
+	if !extra {
+		return out, chk
 	}
 	for _, k := range sortedKeys(m) {
 		if n.has[k] {
