@@ -226,7 +226,10 @@ func (q *memQueue) dispatch() {
 			break
 		}
 		q.mu.Unlock()
-		c.deliver(NewDelivery(q.name, m.body, m.headers, m.redelivered, &memAcker{q: q, c: c, tag: tag}))
+		d := &memDelivery{Delivery: Delivery{Queue: q.name, Body: m.body, Headers: m.headers, Redelivered: m.redelivered},
+			acker: memAcker{q: q, c: c, tag: tag}}
+		d.Delivery.acker = &d.acker
+		c.deliver(&d.Delivery)
 		q.mu.Lock()
 	}
 	q.dispatching = false
@@ -273,6 +276,12 @@ func (q *memQueue) remove(j int) {
 		return
 	}
 	q.ready = slices.Delete(q.ready, j, j+1)
+}
+
+// memDelivery is a delivery and its acker in one allocation.
+type memDelivery struct {
+	Delivery
+	acker memAcker
 }
 
 type memAcker struct {
