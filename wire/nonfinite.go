@@ -46,6 +46,14 @@ func (n nonFinite) value() float64 {
 }
 
 func unmarshal(data []byte, v any, useNumber bool) error {
+	if decodeFast(data, v, useNumber) {
+		return nil
+	}
+	return unmarshalStd(data, v, useNumber)
+}
+
+// unmarshalStd is unmarshal through encoding/json.
+func unmarshalStd(data []byte, v any, useNumber bool) error {
 	text, found, err := replaceNonFinite(data, func(string) string { return "null" }, true)
 	if err != nil {
 		return err
