@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"sync"
@@ -94,6 +95,11 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		return strconv.AppendInt(dst, x, 10), true
 	case float64:
 		return appendFloat(dst, x)
+	case *big.Int: // a method's exact integer result
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		return x.Append(dst, 10), true
 	case json.RawMessage:
 		if x == nil {
 			return append(dst, "null"...), true

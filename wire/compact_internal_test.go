@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/big"
 	"testing"
 )
 
@@ -143,6 +144,7 @@ func TestCompactFastCases(t *testing.T) {
 		map[string]any{"b": 1, "a": []any{Object{{"x\u2028", "y"}}}, "é": nil},
 		Object{{"type", TypeExecMethod}, {"args", json.RawMessage(`{"a": 5,"b":18}`)}, {"n", []any{json.Number("1e400")}}},
 		Object{{"errors", []any{ErrorItem{Text: "<x>"}, Object{{"k", struct{ A int }{1}}}}}},
+		(*big.Int)(nil), big.NewInt(-42), new(big.Int).Lsh(big.NewInt(3), 200), *big.NewInt(7), []any{big.NewInt(1), (*big.Int)(nil)},
 		Object{{"nan", math.NaN()}}, []any{math.Inf(1)}, make(chan int), Object{{"c", make(chan int)}},
 	} {
 		sameAsEncodingJSON(t, v)

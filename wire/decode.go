@@ -21,14 +21,20 @@ func decodeFast(data []byte, v any, useNumber bool) bool {
 		return false
 	}
 	var (
-		x  any
-		n  int64
-		ok bool
+		x       any
+		n       int64
+		ok      bool
+		inPlace map[string]any // an empty map filled as it is read; emptied again on failure
 	)
 	switch p := v.(type) {
 	case *map[string]any:
 		if s.b[s.i] == '{' {
-			m := map[string]any{}
+			m := *p
+			if m != nil && len(m) == 0 {
+				inPlace = m
+			} else {
+				m = map[string]any{}
+			}
 			x, ok = m, s.members(m, useNumber)
 		}
 	case *any:
@@ -50,12 +56,13 @@ func decodeFast(data []byte, v any, useNumber bool) bool {
 		}
 	}
 	if s.ws(); !ok || s.i != len(s.b) {
+		clear(inPlace)
 		return false
 	}
 	switch p := v.(type) {
 	case *map[string]any:
-		if *p == nil {
-			*p = x.(map[string]any)
+		if m := x.(map[string]any); *p == nil || inPlace != nil {
+			*p = m
 		} else {
 			for k, e := range x.(map[string]any) {
 				(*p)[k] = e

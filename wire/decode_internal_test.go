@@ -14,6 +14,7 @@ func sameAsStd(t *testing.T, data []byte) {
 		for _, newTarget := range []func() any{
 			func() any { return new(map[string]any) },
 			func() any { m := map[string]any{"kept": 1}; return &m },
+			func() any { m := map[string]any{}; return &m },
 			func() any { return new(any) },
 			func() any { return new(string) },
 			func() any { return new(int) },
@@ -22,6 +23,10 @@ func sameAsStd(t *testing.T, data []byte) {
 		} {
 			fast, std := newTarget(), newTarget()
 			if !decodeFast(data, fast, useNumber) {
+				// Untouched: unmarshal then decodes it the general way.
+				if f, n := reflect.ValueOf(fast).Elem().Interface(), reflect.ValueOf(newTarget()).Elem().Interface(); !reflect.DeepEqual(f, n) {
+					t.Fatalf("%q into %T: gave up but left %#v", data, fast, f)
+				}
 				continue
 			}
 			if err := unmarshalStd(data, std, useNumber); err != nil {

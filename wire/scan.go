@@ -90,36 +90,41 @@ func (s *scanner) name() (string, error) {
 
 // strRaw passes over the string at s.i and returns it with its quotes, checked as
 // encoding/json reads a string: no control characters, only valid escapes. On failure s.i
-// is left where str has always left it (after the closing quote, or at the opening one
-// when there is none), since error texts name that byte.
+// is left where str has always left it (after the closing quote as stringEnd finds it,
+// or at the opening one when there is none), since error texts name that byte.
 func (s *scanner) strRaw() (raw []byte, escaped bool, err error) {
-	start := s.i
-	end, escaped, err := stringEnd(s.b, start)
-	if err != nil {
-		return nil, false, errSyntax
-	}
-	s.i = end + 1
-	raw = s.b[start : end+1]
-	body := raw[1 : len(raw)-1]
-	for j := 0; j < len(body); j++ {
-		switch c := body[j]; {
-		case c < 0x20:
-			return nil, false, errSyntax
-		case c == '\\':
-			j++ // stringEnd saw a byte after every backslash
-			switch body[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if !isHex4(body[j+1:]) {
-					return nil, false, errSyntax
-				}
-				j += 4
-			default:
+	b, start := s.b, s.i
+	bad := false
+	for j := start + 1; j < len(b); j++ {
+		c := b[j]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		switch c {
+		case '"':
+			s.i = j + 1
+			if bad {
 				return nil, false, errSyntax
 			}
+			return b[start : j+1], escaped, nil
+		case '\\':
+			// Like stringEnd, pass over the next byte whatever it is; check it meanwhile.
+			escaped = true
+			if j+1 < len(b) {
+				switch b[j+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				case 'u':
+					bad = bad || !isHex4(b[j+2:])
+				default:
+					bad = true
+				}
+			}
+			j++
+		default:
+			bad = true // a control character
 		}
 	}
-	return raw, escaped, nil
+	return nil, false, errSyntax // unterminated: s.i stays at the opening quote
 }
 
 // isHex4 tells whether b starts with four hexadecimal digits.
@@ -199,7 +204,7 @@ func (s *scanner) skip() ([]byte, error) {
 		for s.i < len(s.b) && isNumByte(s.b[s.i]) {
 			s.i++
 		}
-		if !json.Valid(s.b[start:s.i]) {
+		if !validNumber(s.b[start:s.i]) {
 			return nil, errSyntax
 		}
 	default:
@@ -359,4 +364,44 @@ func (s *scanner) skipLoose() bool {
 		s.i++
 	}
 	return false
+}
+
+// validNumber tells whether b is one JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(b)
 }

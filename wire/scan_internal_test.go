@@ -54,3 +54,20 @@ func FuzzStrRaw(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidNumber: validNumber judges a run of number bytes as json.Valid does.
+func FuzzValidNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "01", "1.", "1.5", "-1e5", "1E+05", "1e", "--1", "+1", "1.5e-3", ".5", "123456789012345678901234567890"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, c := range b {
+			if !isNumByte(c) {
+				return
+			}
+		}
+		if got, want := validNumber(b), json.Valid(b); got != want {
+			t.Fatalf("%q: validNumber %v, json.Valid %v", b, got, want)
+		}
+	})
+}
