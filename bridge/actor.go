@@ -98,6 +98,7 @@ type state struct {
 	holdTimer *time.Timer
 
 	settler *settler
+	spare   *outcome        // for the next send
 	ctx     context.Context // of the current incarnation; cancelled when it stops
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // every goroutine the bridge owns but the settler
@@ -424,24 +425,43 @@ func (b *bridgeActor) publish(c actor.Context, m *Publish) {
 // one that comes later, from a transport goroutine, comes back as *published.
 func (b *bridgeActor) send(c actor.Context, m *Publish) {
 	st := b.st
-	o := &outcome{pub: published{m: m}, self: c.Self(), sys: c.ActorSystem()}
+	o := st.outcome(c)
+	o.pub.m = m
 	if ex, ok := st.t.(Expirer); ok && m.Expiration > 0 {
-		ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, o.done)
+		ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, o.fn)
 	} else {
-		st.t.Publish(m.Queue, m.Body, m.Headers, o.done)
+		st.t.Publish(m.Queue, m.Body, m.Headers, o.fn)
 	}
 	if p := o.slot.Swap(&returned); p != nil {
 		b.publishedMsg(c, p)
+		// done has run and will not look at o again: it is free for the next publish.
+		o.pub = published{}
+		o.slot.Store(nil)
+		st.spare = o
 	}
 }
 
 // outcome carries the outcome of one publish to the bridge actor: through slot while
-// the transport's Publish has not returned, as a message afterwards.
+// the transport's Publish has not returned, as a message afterwards. An outcome taken
+// at once is used again for the next publish (the in-process broker's publishes then
+// allocate none).
 type outcome struct {
 	pub  published
 	slot atomic.Pointer[published] // &pub once done ran during Publish; &returned after it
 	self *actor.PID
 	sys  *actor.ActorSystem
+	fn   func(error) // done
+}
+
+// outcome returns an unused outcome: the spare one, or a new one.
+func (st *state) outcome(c actor.Context) *outcome {
+	if o := st.spare; o != nil {
+		st.spare = nil
+		return o
+	}
+	o := &outcome{self: c.Self(), sys: c.ActorSystem()}
+	o.fn = o.done
+	return o
 }
 
 // returned marks an outcome whose Publish has returned.
