@@ -26,30 +26,30 @@ func (e *Envelope) IsAnswer() bool { return e.AnswerTo != "" }
 // Marshal writes the envelope in Python's byte form, keys in wire order, with an explicit
 // "answer_to": null on requests. Message is re-formatted, not re-ordered.
 func (e *Envelope) Marshal() ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(e.Message) + len(e.Sender) + len(e.Reciever) + 160)
-	b.WriteString(`{"sender": `)
-	appendPyString(&b, e.Sender)
-	b.WriteString(`, "reciever": `)
-	appendPyString(&b, e.Reciever)
-	b.WriteString(`, "message": `)
 	msg := bytes.TrimSpace(e.Message)
 	if len(msg) == 0 || msg[0] != '{' {
 		return nil, fmt.Errorf("%w: message must be a JSON object", ErrMalformed)
 	}
-	if err := reformatInto(&b, msg); err != nil {
+	// Room for the message in Python's form (a space after each ',' and ':') and the rest.
+	b := make([]byte, 0, len(msg)+len(msg)/4+len(e.Sender)+len(e.Reciever)+len(e.MessageID)+len(e.AnswerTo)+80)
+	b = append(b, `{"sender": `...)
+	b = appendPyStringTo(b, e.Sender)
+	b = append(b, `, "reciever": `...)
+	b = appendPyStringTo(b, e.Reciever)
+	b = append(b, `, "message": `...)
+	b, err := appendReformat(b, msg)
+	if err != nil {
 		return nil, err
 	}
-	b.WriteString(`, "message_id": `)
-	appendPyString(&b, e.MessageID)
-	b.WriteString(`, "answer_to": `)
+	b = append(b, `, "message_id": `...)
+	b = appendPyStringTo(b, e.MessageID)
+	b = append(b, `, "answer_to": `...)
 	if e.AnswerTo == "" {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
-		appendPyString(&b, e.AnswerTo)
+		b = appendPyStringTo(b, e.AnswerTo)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // rawEnvelope keeps every key raw so that wrong types are reported, not coerced.

@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"crypto/rand"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 )
@@ -25,8 +27,28 @@ func SendQueue(sid string) string { return sendPrefix + sid }
 // RecieveQueue (sic, wire spelling) is the queue a party's component side consumes.
 func RecieveQueue(sid string) string { return recievePrefix + sid }
 
-// NewID returns a fresh uuid4 string, used as message_id for every message.
-func NewID() string { return uuid.NewString() }
+// NewID returns a fresh uuid4 string, used as message_id for every message. Its random
+// bits come from crypto/rand, read for 32 ids at a time.
+func NewID() string {
+	var u uuid.UUID
+	ids.mu.Lock()
+	if ids.next == len(ids.random) {
+		_, _ = rand.Read(ids.random[:]) // never fails (crypto/rand crashes the program instead)
+		ids.next = 0
+	}
+	ids.next += copy(u[:], ids.random[ids.next:])
+	ids.mu.Unlock()
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // variant RFC 4122
+	return u.String()
+}
+
+// ids holds random bits for NewID, which takes 16 bytes of them per id.
+var ids = struct {
+	mu     sync.Mutex
+	random [32 * 16]byte
+	next   int
+}{next: 32 * 16}
 
 const (
 	sendPrefix    = "send-"

@@ -81,43 +81,41 @@ func Marshal(v any) ([]byte, error) {
 // Reformat rewrites valid JSON text into Python's byte form, keeping key order, numbers
 // as written and string contents as decoded.
 func Reformat(raw []byte) ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(raw) + len(raw)/8)
-	if err := reformatInto(&b, raw); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return appendReformat(make([]byte, 0, len(raw)+len(raw)/8), raw)
 }
 
-func reformatInto(b *bytes.Buffer, raw []byte) error {
+// appendReformat appends raw in Python's byte form: ", " and ": " between items, no other
+// space, strings as appendPyStringTo writes them (escaped ones decoded and written again).
+// Runs of other bytes are copied whole.
+func appendReformat(dst, raw []byte) ([]byte, error) {
+	start := 0 // raw[start:i] is still to be copied
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch c {
+		switch c := raw[i]; c {
 		case ' ', '\t', '\n', '\r':
-		case ',':
-			b.WriteString(", ")
-		case ':':
-			b.WriteString(": ")
+			dst = append(dst, raw[start:i]...)
+			start = i + 1
+		case ',', ':':
+			dst = append(dst, raw[start:i]...)
+			dst = append(dst, c, ' ')
+			start = i + 1
 		case '"':
 			end, escaped, err := stringEnd(raw, i)
 			if err != nil {
-				return err
+				return dst, err
 			}
-			if !escaped {
-				b.Write(raw[i : end+1])
-			} else {
+			if escaped {
 				var s string
 				if err := json.Unmarshal(raw[i:end+1], &s); err != nil {
-					return fmt.Errorf("%w: %v", ErrMalformed, err)
+					return dst, fmt.Errorf("%w: %v", ErrMalformed, err)
 				}
-				appendPyString(b, s)
+				dst = append(dst, raw[start:i]...)
+				dst = appendPyStringTo(dst, s)
+				start = end + 1
 			}
 			i = end
-		default:
-			b.WriteByte(c)
 		}
 	}
-	return nil
+	return append(dst, raw[start:]...), nil
 }
 
 // stringEnd returns the index of the closing quote of the string starting at raw[start].
