@@ -80,12 +80,19 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		}
 		ctx = context.WithValue(ctx, tokenKey{}, token)
 	}
-	encoded, err := wire.Compact(valid)
-	if err != nil {
-		return wire.ErrorsMessage(err.Error())
+	var res any
+	called := false
+	if m.callValid != nil {
+		res, called, err = m.callValid(ctx, valid, current)
 	}
-	*current = methodName
-	res, err := m.call(ctx, encoded)
+	if !called {
+		encoded, cerr := wire.Compact(valid)
+		if cerr != nil {
+			return wire.ErrorsMessage(cerr.Error())
+		}
+		*current = methodName
+		res, err = m.call(ctx, encoded)
+	}
 
 	var decodeErr *argDecodeError
 	if errors.As(err, &decodeErr) {
