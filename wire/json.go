@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -121,6 +123,14 @@ func appendReformat(dst, raw []byte) ([]byte, error) {
 // stringEnd returns the index of the closing quote of the string starting at raw[start].
 func stringEnd(raw []byte, start int) (end int, escaped bool, err error) {
 	for j := start + 1; j < len(raw); j++ {
+		if j+8 <= len(raw) { // eight bytes at a time up to a quote or a backslash
+			m := special(binary.LittleEndian.Uint64(raw[j:]))
+			if m == 0 {
+				j += 7
+				continue
+			}
+			j += bits.TrailingZeros64(m) / 8
+		}
 		switch raw[j] {
 		case '\\':
 			escaped = true

@@ -1,9 +1,11 @@
 package wire
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -96,6 +98,14 @@ func (s *scanner) strRaw() (raw []byte, escaped bool, err error) {
 	b, start := s.b, s.i
 	bad := false
 	for j := start + 1; j < len(b); j++ {
+		if j+8 <= len(b) { // to the first quote, backslash or control byte of the next eight
+			m := special(binary.LittleEndian.Uint64(b[j:]))
+			if m == 0 {
+				j += 7
+				continue
+			}
+			j += bits.TrailingZeros64(m) / 8
+		}
 		c := b[j]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
@@ -125,6 +135,14 @@ func (s *scanner) strRaw() (raw []byte, escaped bool, err error) {
 		}
 	}
 	return nil, false, errSyntax // unterminated: s.i stays at the opening quote
+}
+
+// special marks, in the high bit of each byte of w, the bytes that are a quote, a
+// backslash or below 0x20; the lowest mark is always right (higher ones may be borrows).
+func special(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs := w^(ones*'"'), w^(ones*'\\')
+	return ((w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs) & highs
 }
 
 // isHex4 tells whether b starts with four hexadecimal digits.
