@@ -94,15 +94,15 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		res, err = m.call(ctx, encoded)
 	}
 
-	var decodeErr *argDecodeError
-	if errors.As(err, &decodeErr) {
-		// The schema admits it but the Go type does not (a custom UnmarshalJSON refused it).
-		return invalid(decodeErr.issues())
-	}
-	if errors.Is(err, ErrRestart) {
-		return restartMarker{err: err}
-	}
 	if err != nil {
+		var decodeErr *argDecodeError
+		if errors.As(err, &decodeErr) {
+			// The schema admits it but the Go type does not (a custom UnmarshalJSON refused it).
+			return invalid(decodeErr.issues())
+		}
+		if errors.Is(err, ErrRestart) {
+			return restartMarker{err: err}
+		}
 		return wire.ErrorsMessage(err.Error())
 	}
 	return wire.Object{{Key: "type", Value: wire.TypeMethodResult}, {Key: "result", Value: res}}
