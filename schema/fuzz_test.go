@@ -119,6 +119,16 @@ func sameAsChecked(t *testing.T, v *schema.Validator, args, out map[string]any, 
 	if !bytes.Equal(a, b) || (errA == nil) != (errB == nil) {
 		t.Fatalf("%v: Validate gives %s, with the check %s", args, a, b)
 	}
+	// ValidateInto answers alike, into a map used before.
+	into := map[string]any{"left": "over"}
+	clear(into)
+	err3 := v.ValidateInto(into, args)
+	if fmt.Sprint(err) != fmt.Sprint(err3) {
+		t.Fatalf("%v: Validate says %v, ValidateInto %v", args, err, err3)
+	}
+	if c, _ := wire.Compact(into); err3 == nil && !bytes.Equal(a, c) || err3 != nil && len(into) > 0 {
+		t.Fatalf("%v: Validate gives %s, ValidateInto %s (%v)", args, a, c, err3)
+	}
 }
 
 type (

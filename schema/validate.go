@@ -94,17 +94,39 @@ func (v *Validator) Validate(args map[string]any) (map[string]any, error) {
 	if args == nil {
 		args = map[string]any{}
 	}
-	return v.validate(args, v.covered)
+	return v.validate(make(map[string]any, len(args)), args, v.covered)
 }
 
-// validate is Validate; with skipCheck, arguments the coercer accepts are not checked
-// again by the compiled schema.
-func (v *Validator) validate(args map[string]any, skipCheck bool) (map[string]any, error) {
-	var c coercer
-	out, chk := c.object(v.root, args, nil)
-	if skipCheck && len(c.issues) == 0 {
-		return out, nil
+// ValidateInto is Validate writing the coerced arguments into dst, an empty map that is
+// not args, instead of a new map: a caller that serves many calls can use one map again
+// and again. On failure dst is left empty.
+func (v *Validator) ValidateInto(dst, args map[string]any) error {
+	if v == nil {
+		return fmt.Errorf("%w: nil Validator", ErrUnsupported)
 	}
+	if args == nil {
+		args = map[string]any{}
+	}
+	_, err := v.validate(dst, args, v.covered)
+	if err != nil {
+		clear(dst)
+	}
+	return err
+}
+
+// validate is Validate into dst; with skipCheck, arguments the coercer accepts are not
+// checked again by the compiled schema (nor is what it would check built).
+func (v *Validator) validate(dst, args map[string]any, skipCheck bool) (map[string]any, error) {
+	if skipCheck {
+		c := coercer{noChk: true}
+		out, _ := c.objectInto(dst, v.root, args, nil)
+		if len(c.issues) == 0 {
+			return out, nil
+		}
+		clear(dst) // done again below, with the check
+	}
+	var c coercer
+	out, chk := c.objectInto(dst, v.root, args, nil)
 	if err := v.check(chk); err != nil {
 		c.addSchemaError(err, chk)
 	}
