@@ -22,10 +22,20 @@ func SessionID(name string) string {
 }
 
 // SendQueue is the queue a party's component side publishes to (the registry consumes it).
-func SendQueue(sid string) string { return sendPrefix + sid }
+func SendQueue(sid string) string {
+	if sid == RegistrySession {
+		return registrySend
+	}
+	return sendPrefix + sid
+}
 
 // RecieveQueue (sic, wire spelling) is the queue a party's component side consumes.
-func RecieveQueue(sid string) string { return recievePrefix + sid }
+func RecieveQueue(sid string) string {
+	if sid == RegistrySession {
+		return registryRecieve // asked for each delivery a component takes: no new string
+	}
+	return recievePrefix + sid
+}
 
 // NewID returns a fresh uuid4 string, used as message_id for every message. Its random
 // bits come from crypto/rand, read for 32 ids at a time.
@@ -51,8 +61,10 @@ var ids = struct {
 }{next: 32 * 16}
 
 const (
-	sendPrefix    = "send-"
-	recievePrefix = "recieve-"
+	sendPrefix      = "send-"
+	recievePrefix   = "recieve-"
+	registrySend    = sendPrefix + RegistrySession
+	registryRecieve = recievePrefix + RegistrySession
 )
 
 // ParseQueue reads a session queue name: its session id, and whether it is the send side

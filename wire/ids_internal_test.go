@@ -21,3 +21,15 @@ func TestNewIDs(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestQueueNames: the registry's queues are named like any session's.
+func TestQueueNames(t *testing.T) {
+	for _, sid := range []string{RegistrySession, SessionID("IntSummator"), "x"} {
+		if SendQueue(sid) != "send-"+sid || RecieveQueue(sid) != "recieve-"+sid {
+			t.Fatalf("%s: %s, %s", sid, SendQueue(sid), RecieveQueue(sid))
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = RecieveQueue(RegistrySession) }); n != 0 {
+		t.Fatalf("naming the registry's queue allocates %v times", n)
+	}
+}
