@@ -38,27 +38,30 @@ func RecieveQueue(sid string) string {
 }
 
 // NewID returns a fresh uuid4 string, used as message_id for every message. Its random
-// bits come from crypto/rand, read for 32 ids at a time.
+// bits come from crypto/rand, read for 32 ids at a time into buffers kept per processor
+// (a sync.Pool), so that callers on every core do not queue for one.
 func NewID() string {
-	var u uuid.UUID
-	ids.mu.Lock()
-	if ids.next == len(ids.random) {
-		_, _ = rand.Read(ids.random[:]) // never fails (crypto/rand crashes the program instead)
-		ids.next = 0
+	r := randomBits.Get().(*idBits)
+	if r.next == len(r.random) {
+		_, _ = rand.Read(r.random[:]) // never fails (crypto/rand crashes the program instead)
+		r.next = 0
 	}
-	ids.next += copy(u[:], ids.random[ids.next:])
-	ids.mu.Unlock()
+	var u uuid.UUID
+	r.next += copy(u[:], r.random[r.next:])
+	randomBits.Put(r)
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // variant RFC 4122
 	return u.String()
 }
 
-// ids holds random bits for NewID, which takes 16 bytes of them per id.
-var ids = struct {
-	mu     sync.Mutex
+// idBits holds random bits for NewID, which takes 16 bytes of them per id. A buffer is
+// used by one caller at a time (it is out of the pool meanwhile).
+type idBits struct {
 	random [32 * 16]byte
 	next   int
-}{next: 32 * 16}
+}
+
+var randomBits = sync.Pool{New: func() any { return &idBits{next: 32 * 16} }}
 
 const (
 	sendPrefix      = "send-"

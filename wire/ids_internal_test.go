@@ -1,16 +1,31 @@
 package wire
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 )
 
-// TestNewIDs: ids are uuid4 strings, and different.
+// TestNewIDs: ids are uuid4 strings, and different, also when taken on several
+// goroutines at once.
 func TestNewIDs(t *testing.T) {
+	const workers, each = 8, 1000
+	ids := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				ids <- NewID()
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
 	seen := map[string]bool{}
-	for range 2000 {
-		id := NewID()
+	for id := range ids {
 		u, err := uuid.Parse(id)
 		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
 			t.Fatalf("%q is not a uuid4 in canonical form (%v)", id, err)
