@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/big"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -145,6 +146,18 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 			}
 		}
 		return append(dst, '}'), true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Struct:
+		if p := planFor(rv.Type()); p != nil {
+			return p.append(dst, rv, depth)
+		}
+	case reflect.Pointer:
+		if !rv.IsNil() && rv.Elem().Kind() == reflect.Struct {
+			if p := planFor(rv.Elem().Type()); p != nil && !encodesItself(rv.Type()) {
+				return p.append(dst, rv.Elem(), depth)
+			}
+		}
 	}
 	return appendStd(dst, v)
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"math/big"
+	"reflect"
 	"testing"
+	"time"
 )
 
 // refObject is Object as it encoded itself before appendFast: each field through
@@ -177,5 +179,91 @@ func FuzzCompactFast(f *testing.F) {
 				sameAsEncodingJSON(t, o)
 			}
 		}
+	})
+}
+
+type (
+	plainEvent struct {
+		Type   string  `json:"type"`
+		At     string  `json:"at"`
+		N      int     `json:"n"`
+		U      uint16  `json:"u,omitempty"`
+		Ms     float64 `json:"ms"`
+		Error  string  `json:"error,omitempty"`
+		Direct bool    `json:"direct,omitempty"`
+		Tags   []string
+		hidden int //lint:ignore U1000 an unexported field is not written
+		Skip   int `json:"-"`
+	}
+	plainReport struct {
+		Type   string       `json:"type"`
+		Events []plainEvent `json:"events"`
+		More   []plainEvent `json:"more,omitempty"`
+	}
+	kindName  string
+	namedArgs struct {
+		A int      `json:"a"`
+		K kindName `json:"k"`
+	}
+	notPlainTime struct {
+		When time.Time `json:"when"`
+	}
+	notPlainPtr struct {
+		P *int `json:"p"`
+	}
+	notPlainEmbedded struct {
+		plainEvent
+		X int
+	}
+	notPlainOption struct {
+		N int `json:"n,string"`
+	}
+	notPlainName struct {
+		N int `json:"a-b"`
+	}
+	selfEncoding struct{ A int }
+)
+
+func (selfEncoding) MarshalJSON() ([]byte, error) { return []byte(`"self"`), nil }
+
+func TestStructPlans(t *testing.T) {
+	for _, tt := range []struct {
+		v     any
+		plain bool
+	}{
+		{plainEvent{}, true}, {plainReport{}, true}, {namedArgs{}, true}, {struct{}{}, true},
+		{notPlainTime{}, false}, {notPlainPtr{}, false}, {notPlainEmbedded{}, false}, {notPlainOption{}, false},
+		{notPlainName{}, false}, {selfEncoding{}, false}, {big.Int{}, false},
+	} {
+		if got := planFor(reflect.TypeOf(tt.v)) != nil; got != tt.plain {
+			t.Errorf("%T: plain %v, want %v", tt.v, got, tt.plain)
+		}
+		sameAsEncodingJSON(t, tt.v)
+	}
+	ev := plainEvent{Type: "call", At: "2026-12-01T00:00:00Z", N: -3, U: 7, Ms: 0.25, Error: "a\"b<\u2028>", Direct: true, Tags: []string{"x", "é"}}
+	for _, v := range []any{
+		ev, &ev, (*plainEvent)(nil), plainReport{Type: "calls", Events: []plainEvent{ev, {}}},
+		plainReport{Events: []plainEvent{}}, namedArgs{A: 5, K: "k"}, plainEvent{Ms: math.NaN()},
+		Object{{"e", ev}, {"list", []any{ev, &ev}}}, map[string]any{"r": plainReport{}},
+	} {
+		sameAsEncodingJSON(t, v)
+	}
+}
+
+// FuzzStructPlans: plain structs filled from any JSON text are written as encoding/json
+// writes them.
+func FuzzStructPlans(f *testing.F) {
+	f.Add([]byte(`{"type": "calls", "events": [{"type": "call", "n": 5, "u": 3, "ms": 1e-7, "error": "x", "Tags": ["a"]}], "more": []}`), 2.5)
+	f.Fuzz(func(t *testing.T, b []byte, ms float64) {
+		var r plainReport
+		if json.Unmarshal(b, &r) != nil {
+			return
+		}
+		if len(r.Events) > 0 {
+			r.Events[0].Ms = ms
+		}
+		sameAsEncodingJSON(t, r)
+		sameAsEncodingJSON(t, &r)
+		sameAsEncodingJSON(t, Object{{"r", r}})
 	})
 }
