@@ -154,6 +154,11 @@ func (m *mailbox) popSystem() any {
 // was posted since the last one.
 func (m *mailbox) popUser() any {
 	if m.next == len(m.batch) {
+		if m.users.Load() == 0 {
+			// Nothing posted (a message being posted now is counted after it is queued,
+			// and its poster schedules the mailbox again once this run is over).
+			return nil
+		}
 		m.mu.Lock()
 		m.batch, m.pending = m.pending, m.batch[:0]
 		m.mu.Unlock()
