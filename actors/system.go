@@ -136,9 +136,9 @@ func (s *System) build(ctx context.Context) error {
 	return err
 }
 
-// props configures props with the System's dispatcher and middleware.
+// props configures props with the System's dispatcher, mailbox and middleware.
 func (s *System) props(p *actor.Props) *actor.Props {
-	p = p.Configure(actor.WithDispatcher(s.pool))
+	p = p.Configure(actor.WithDispatcher(s.pool), actor.WithMailbox(newMailbox))
 	if len(s.cfg.middleware) > 0 {
 		p = p.Configure(actor.WithReceiverMiddleware(s.cfg.middleware...))
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -97,6 +98,7 @@ type state struct {
 	holdTimer *time.Timer
 
 	settler *settler
+	spare   *outcome        // for the next send
 	ctx     context.Context // of the current incarnation; cancelled when it stops
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // every goroutine the bridge owns but the settler
@@ -418,16 +420,60 @@ func (b *bridgeActor) publish(c actor.Context, m *Publish) {
 	}
 }
 
-// send hands a publish to the current connection; the outcome comes back as *published.
+// send hands a publish to the current connection. An outcome the transport knows at
+// once (the in-process broker's, or a failure before anything was sent) is taken here;
+// one that comes later, from a transport goroutine, comes back as *published.
 func (b *bridgeActor) send(c actor.Context, m *Publish) {
 	st := b.st
-	self, sys := c.Self(), c.ActorSystem()
-	done := func(err error) { sys.Root.Send(self, &published{m: m, err: err}) }
+	o := st.outcome(c)
+	o.pub.m = m
 	if ex, ok := st.t.(Expirer); ok && m.Expiration > 0 {
-		ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, done)
+		ex.PublishExpiring(m.Queue, m.Body, m.Headers, m.Expiration, o.fn)
+	} else {
+		st.t.Publish(m.Queue, m.Body, m.Headers, o.fn)
+	}
+	if p := o.slot.Swap(&returned); p != nil {
+		b.publishedMsg(c, p)
+		// done has run and will not look at o again: it is free for the next publish.
+		o.pub = published{}
+		o.slot.Store(nil)
+		st.spare = o
+	}
+}
+
+// outcome carries the outcome of one publish to the bridge actor: through slot while
+// the transport's Publish has not returned, as a message afterwards. An outcome taken
+// at once is used again for the next publish (the in-process broker's publishes then
+// allocate none).
+type outcome struct {
+	pub  published
+	slot atomic.Pointer[published] // &pub once done ran during Publish; &returned after it
+	self *actor.PID
+	sys  *actor.ActorSystem
+	fn   func(error) // done
+}
+
+// outcome returns an unused outcome: the spare one, or a new one.
+func (st *state) outcome(c actor.Context) *outcome {
+	if o := st.spare; o != nil {
+		st.spare = nil
+		return o
+	}
+	o := &outcome{self: c.Self(), sys: c.ActorSystem()}
+	o.fn = o.done
+	return o
+}
+
+// returned marks an outcome whose Publish has returned.
+var returned published
+
+// done is the transport's done callback; it is called once, from any goroutine.
+func (o *outcome) done(err error) {
+	o.pub.err = err // read only by whoever wins slot
+	if o.slot.CompareAndSwap(nil, &o.pub) {
 		return
 	}
-	st.t.Publish(m.Queue, m.Body, m.Headers, done)
+	o.sys.Root.Send(o.self, &published{m: o.pub.m, err: err})
 }
 
 func connected(t Transport) bool {
@@ -488,13 +534,7 @@ func (b *bridgeActor) settle(d *Delivery, nack, requeue bool) {
 	if d == nil {
 		return
 	}
-	b.st.settler.push(func() {
-		if nack {
-			_ = d.Nack(requeue)
-		} else {
-			_ = d.Ack()
-		}
-	})
+	b.st.settler.push(settleOp{d: d, nack: nack, requeue: requeue})
 }
 
 func (b *bridgeActor) open(c actor.Context, m *Open) {
@@ -653,11 +693,11 @@ func (b *bridgeActor) cancelAsync(c actor.Context, queue string, ts Subscription
 	done := make(chan struct{})
 	st.releasing[queue] = append(st.releasing[queue], done)
 	self, sys := c.Self(), c.ActorSystem()
-	st.settler.push(func() {
+	st.settler.push(settleOp{run: func() {
 		_ = ts.Cancel()
 		close(done)
 		sys.Root.Send(self, &released{queue: queue, done: done})
-	})
+	}})
 }
 
 func (b *bridgeActor) probe(c actor.Context, m *Probe) {

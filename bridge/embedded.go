@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/at-technology/atqueue/wire"
@@ -57,7 +58,7 @@ type memConsumer struct {
 type memQueue struct {
 	name        string
 	mu          sync.Mutex
-	ready       []memMessage
+	ready       ready
 	consumers   []*memConsumer
 	next        int
 	tag         uint64
@@ -104,7 +105,7 @@ func (e *Embedded) Depth(name string) int {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.ready)
+	return q.ready.len()
 }
 
 // Consumers counts the consumers of a declared queue.
@@ -121,7 +122,7 @@ func (e *Embedded) Stat(_ context.Context, queue string) (consumers, messages in
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.consumers), len(q.ready), nil
+	return len(q.consumers), q.ready.len(), nil
 }
 
 // Consume attaches a consumer to a declared queue.
@@ -166,9 +167,9 @@ func (e *Embedded) Drain(_ context.Context, queue string, max int) ([]Message, e
 	defer q.mu.Unlock()
 	now := time.Now()
 	var out []Message
-	for len(q.ready) > 0 && len(out) < max {
-		m := q.ready[0]
-		q.remove(0)
+	for q.ready.len() > 0 && len(out) < max {
+		m := q.ready.at(0)
+		q.ready.remove(0)
 		if !m.expires.IsZero() && now.After(m.expires) {
 			continue
 		}
@@ -192,7 +193,7 @@ func (e *Embedded) PublishExpiring(queue string, body []byte, h wire.Headers, tt
 			m.expires = time.Now().Add(ttl)
 		}
 		q.mu.Lock()
-		q.ready = append(q.ready, m)
+		q.ready.push(m)
 		q.mu.Unlock()
 	}
 	if done != nil {
@@ -226,7 +227,10 @@ func (q *memQueue) dispatch() {
 			break
 		}
 		q.mu.Unlock()
-		c.deliver(NewDelivery(q.name, m.body, m.headers, m.redelivered, &memAcker{q: q, c: c, tag: tag}))
+		d := &memDelivery{Delivery: Delivery{Queue: q.name, Body: m.body, Headers: m.headers, Redelivered: m.redelivered},
+			acker: memAcker{q: q, c: c, tag: tag}}
+		d.Delivery.acker = &d.acker
+		c.deliver(&d.Delivery)
 		q.mu.Lock()
 	}
 	q.dispatching = false
@@ -236,26 +240,31 @@ func (q *memQueue) dispatch() {
 
 // take picks the next message and a consumer with room, round robin. Caller holds q.mu.
 func (q *memQueue) take() (*memConsumer, uint64, memMessage, bool) {
-	if len(q.ready) == 0 || len(q.consumers) == 0 {
+	if q.ready.len() == 0 || len(q.consumers) == 0 {
 		return nil, 0, memMessage{}, false
 	}
-	now := time.Now()
+	var now time.Time // read once a message that expires is met
 	for i := 0; i < len(q.consumers); i++ {
 		c := q.consumers[(q.next+i)%len(q.consumers)]
 		if len(c.unacked) >= c.prefetch {
 			continue
 		}
-		for j := 0; j < len(q.ready); j++ {
-			m := q.ready[j]
-			if !m.expires.IsZero() && now.After(m.expires) {
-				q.remove(j)
-				j--
-				continue
+		for j := 0; j < q.ready.len(); j++ {
+			m := q.ready.at(j)
+			if !m.expires.IsZero() {
+				if now.IsZero() {
+					now = time.Now()
+				}
+				if now.After(m.expires) {
+					q.ready.remove(j)
+					j--
+					continue
+				}
 			}
 			if m.rejectedBy(c) {
 				continue
 			}
-			q.remove(j)
+			q.ready.remove(j)
 			q.next = (q.next + i + 1) % len(q.consumers)
 			q.tag++
 			c.unacked[q.tag] = m
@@ -265,14 +274,10 @@ func (q *memQueue) take() (*memConsumer, uint64, memMessage, bool) {
 	return nil, 0, memMessage{}, false
 }
 
-// remove drops ready[j]; the head, by far the common case, in constant time.
-func (q *memQueue) remove(j int) {
-	if j == 0 {
-		q.ready[0] = memMessage{}
-		q.ready = q.ready[1:]
-		return
-	}
-	q.ready = slices.Delete(q.ready, j, j+1)
+// memDelivery is a delivery and its acker in one allocation.
+type memDelivery struct {
+	Delivery
+	acker memAcker
 }
 
 type memAcker struct {
@@ -294,7 +299,7 @@ func (a *memAcker) settle(requeue bool) error {
 		if requeue {
 			m.redelivered = true
 			m.rejected = append(slices.Clip(m.rejected), a.c)
-			q.ready = append([]memMessage{m}, q.ready...)
+			q.ready.pushFront(m)
 		}
 	}
 	q.mu.Unlock()
@@ -338,7 +343,7 @@ func (s *memSub) Cancel() error {
 			back = append(back, m)
 			delete(s.c.unacked, tag)
 		}
-		q.ready = append(back, q.ready...)
+		q.ready.pushFront(back...)
 		if len(q.consumers) > 0 {
 			q.next %= len(q.consumers)
 		} else {
@@ -372,7 +377,7 @@ type embeddedConn struct {
 	e *Embedded
 
 	mu     sync.Mutex
-	closed bool
+	closed atomic.Bool // set under mu, read without it by every publish
 	subs   map[*memSub]struct{}
 }
 
@@ -386,9 +391,7 @@ var (
 )
 
 func (c *embeddedConn) open() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed.Load() {
 		return ErrClosed
 	}
 	return nil
@@ -424,7 +427,7 @@ func (c *embeddedConn) consume(queue string, prefetch int, deliver func(*Deliver
 		c.mu.Unlock()
 	}
 	c.mu.Lock()
-	closed := c.closed
+	closed := c.closed.Load()
 	if !closed {
 		c.subs[ms] = struct{}{}
 	}
@@ -478,7 +481,7 @@ func (c *embeddedConn) Connected() bool { return c.open() == nil }
 // is idempotent.
 func (c *embeddedConn) Close() error {
 	c.mu.Lock()
-	c.closed = true
+	c.closed.Store(true)
 	subs := make([]*memSub, 0, len(c.subs))
 	for s := range c.subs {
 		subs = append(subs, s)
@@ -506,7 +509,7 @@ func (e *Embedded) DeleteSession(_ context.Context, sid string) error {
 			continue
 		}
 		q.mu.Lock()
-		busy := len(q.ready) > 0 || len(q.consumers) > 0
+		busy := q.ready.len() > 0 || len(q.consumers) > 0
 		q.mu.Unlock()
 		if busy {
 			errs = append(errs, fmt.Errorf("%w: %s is not empty or has a consumer", ErrInUse, name))

@@ -8,7 +8,8 @@ import "sync"
 // on a transport's confirm goroutine. Its queue is unbounded, so push never blocks.
 type settler struct {
 	mu     sync.Mutex
-	ops    []func()
+	ops    []settleOp
+	spare  []settleOp    // the run's last batch, emptied, for push to fill again
 	signal chan struct{} // size 1: ops has grown
 	closed bool
 	done   chan struct{} // closed when the goroutine has run everything and exited
@@ -20,13 +21,35 @@ func newSettler() *settler {
 	return s
 }
 
+// settleOp is one settlement: d acknowledged, or rejected with nack; or, when run is
+// set, run (a consumer's cancel).
+type settleOp struct {
+	d             *Delivery
+	nack, requeue bool
+	run           func()
+}
+
+func (op settleOp) do() {
+	switch {
+	case op.run != nil:
+		op.run()
+	case op.nack:
+		_ = op.d.Nack(op.requeue)
+	default:
+		_ = op.d.Ack()
+	}
+}
+
 // push queues op; after close it runs op at once on the caller's goroutine.
-func (s *settler) push(op func()) {
+func (s *settler) push(op settleOp) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		op()
+		op.do()
 		return
+	}
+	if s.ops == nil {
+		s.ops, s.spare = s.spare, nil
 	}
 	s.ops = append(s.ops, op)
 	s.mu.Unlock()
@@ -43,8 +66,16 @@ func (s *settler) run() {
 		ops, closed := s.ops, s.closed
 		s.ops = nil
 		s.mu.Unlock()
-		for _, op := range ops {
-			op()
+		for i, op := range ops {
+			op.do()
+			ops[i] = settleOp{}
+		}
+		if len(ops) > 0 {
+			s.mu.Lock()
+			if s.spare == nil {
+				s.spare = ops[:0]
+			}
+			s.mu.Unlock()
 		}
 		if closed && len(ops) == 0 {
 			return

@@ -152,6 +152,10 @@ type method struct {
 	output      json.RawMessage
 	validator   *schema.Validator
 	call        func(ctx context.Context, args []byte) (any, error)
+	// callValid calls with the arguments Validate returned, without their JSON, after
+	// writing the method's name to *current; called is false (and nothing was called or
+	// written) when call must decode them (see fillPlan).
+	callValid func(ctx context.Context, valid map[string]any, current *string) (res any, called bool, err error)
 }
 
 // MethodOption configures one method.
@@ -200,6 +204,17 @@ func Method[A, R any](c *Component, name string, fn func(ctx context.Context, ar
 			return nil, &argDecodeError{field: field, err: err}
 		}
 		return fn(ctx, a)
+	}
+	if plan := planFill(reflect.TypeFor[A]()); plan != nil {
+		m.callValid = func(ctx context.Context, valid map[string]any, current *string) (any, bool, error) {
+			var a A
+			if !plan.fill(reflect.ValueOf(&a).Elem(), valid) {
+				return nil, false, nil
+			}
+			*current = name
+			res, err := fn(ctx, a)
+			return res, true, err
+		}
 	}
 	c.methods[name] = m
 	c.order = append(c.order, name)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/at-technology/atqueue/schema"
 	"github.com/at-technology/atqueue/wire"
@@ -29,7 +30,8 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" but got unknown method name "%s". Avalible method names are: %s`,
 			name, env.MessageID, env.Sender, methodName, wire.PyRepr(h.def.order)), nil)
 	}
-	args := map[string]any{}
+	args := argMaps.Get().(map[string]any)
+	defer releaseArgs(args)
 	if len(p.args) > 0 {
 		if p.args[0] != '{' {
 			return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" whose "args" is not an object: %s`,
@@ -60,7 +62,9 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		return wire.ErrorsMessage(wire.Exception(verr.PydanticJSON(), MethodArgumentSchemaException, h.sid, name,
 			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: m.firstInput()}))
 	}
-	valid, err := m.validator.Validate(args)
+	valid := argMaps.Get().(map[string]any)
+	defer releaseArgs(valid)
+	err := m.validator.ValidateInto(valid, args)
 	if err != nil {
 		var verr *schema.ValidationError
 		if !errors.As(err, &verr) {
@@ -80,25 +84,45 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		}
 		ctx = context.WithValue(ctx, tokenKey{}, token)
 	}
-	encoded, err := wire.Compact(valid)
-	if err != nil {
-		return wire.ErrorsMessage(err.Error())
+	var res any
+	called := false
+	if m.callValid != nil {
+		res, called, err = m.callValid(ctx, valid, current)
 	}
-	*current = methodName
-	res, err := m.call(ctx, encoded)
+	if !called {
+		encoded, cerr := wire.Compact(valid)
+		if cerr != nil {
+			return wire.ErrorsMessage(cerr.Error())
+		}
+		*current = methodName
+		res, err = m.call(ctx, encoded)
+	}
 
-	var decodeErr *argDecodeError
-	if errors.As(err, &decodeErr) {
-		// The schema admits it but the Go type does not (a custom UnmarshalJSON refused it).
-		return invalid(decodeErr.issues())
-	}
-	if errors.Is(err, ErrRestart) {
-		return restartMarker{err: err}
-	}
 	if err != nil {
+		var decodeErr *argDecodeError
+		if errors.As(err, &decodeErr) {
+			// The schema admits it but the Go type does not (a custom UnmarshalJSON refused it).
+			return invalid(decodeErr.issues())
+		}
+		if errors.Is(err, ErrRestart) {
+			return restartMarker{err: err}
+		}
 		return wire.ErrorsMessage(err.Error())
 	}
 	return wire.Object{{Key: "type", Value: wire.TypeMethodResult}, {Key: "result", Value: res}}
+}
+
+// argMaps holds empty maps for exec to decode and validate arguments into. Neither
+// outlives its request: Validate copies what it keeps, and a method gets its arguments
+// as a struct filled from the values or decoded from their JSON.
+var argMaps = sync.Pool{New: func() any { return map[string]any{} }}
+
+// releaseArgs empties m and keeps it for another request, unless it grew large.
+func releaseArgs(m map[string]any) {
+	if len(m) <= 64 {
+		clear(m)
+		argMaps.Put(m)
+	}
 }
 
 // restartMarker is what exec returns for a method that asked for a restart (ErrRestart).

@@ -48,10 +48,26 @@ var msgDepth = fmt.Sprintf("value nested deeper than %d levels", maxDepth)
 // allow_none accepts, which the compiled jsonschema then checks.
 type coercer struct {
 	issues []Issue
+	noChk  bool // build out only: no schema check will follow (see Validator.validate)
+}
+
+// newChkMap and newChkSlice make the containers of chk; nil with noChk.
+func (c *coercer) newChkMap(n int) map[string]any {
+	if c.noChk {
+		return nil
+	}
+	return make(map[string]any, n)
+}
+
+func (c *coercer) newChkSlice(n int) []any {
+	if c.noChk {
+		return nil
+	}
+	return make([]any, n)
 }
 
 func (c *coercer) add(loc []any, msg, typ string) {
-	c.issues = append(c.issues, Issue{Loc: loc, Msg: msg, Type: typ})
+	c.issues = append(c.issues, Issue{Loc: slices.Clone(loc), Msg: msg, Type: typ}) // loc may be a prop's own
 }
 
 // child returns loc+k in a new slice, so sibling locations never share storage.
@@ -171,15 +187,23 @@ func (c *coercer) anyValue(v any, loc []any) (any, any) {
 		f, _ := toFloat(x)
 		return f, finite(f)
 	case []any:
-		out, chk := make([]any, len(x)), make([]any, len(x))
+		out, chk := make([]any, len(x)), c.newChkSlice(len(x))
 		for i, e := range x {
-			out[i], chk[i] = c.value(nil, e, child(loc, i), true)
+			o, ch := c.value(nil, e, child(loc, i), true)
+			out[i] = o
+			if chk != nil {
+				chk[i] = ch
+			}
 		}
 		return out, chk
 	case map[string]any:
-		out, chk := make(map[string]any, len(x)), make(map[string]any, len(x))
+		out, chk := make(map[string]any, len(x)), c.newChkMap(len(x))
 		for _, k := range sortedKeys(x) {
-			out[k], chk[k] = c.value(nil, x[k], child(loc, k), true)
+			o, ch := c.value(nil, x[k], child(loc, k), true)
+			out[k] = o
+			if chk != nil {
+				chk[k] = ch
+			}
 		}
 		return out, chk
 	}
@@ -192,9 +216,13 @@ func (c *coercer) array(n *node, v any, loc []any) (any, any) {
 		c.add(loc, msgList, typList)
 		return nil, nil
 	}
-	out, chk := make([]any, len(a)), make([]any, len(a))
+	out, chk := make([]any, len(a)), c.newChkSlice(len(a))
 	for i, e := range a {
-		out[i], chk[i] = c.value(n.items, e, child(loc, i), false)
+		o, ch := c.value(n.items, e, child(loc, i), false)
+		out[i] = o
+		if chk != nil {
+			chk[i] = ch
+		}
 	}
 	return out, chk
 }
@@ -202,9 +230,17 @@ func (c *coercer) array(n *node, v any, loc []any) (any, any) {
 // object coerces a dict or model: properties in schema order (missing ones reported or
 // filled from their default), then the other keys in sorted order.
 func (c *coercer) object(n *node, m map[string]any, loc []any) (map[string]any, map[string]any) {
-	out, chk := make(map[string]any, len(m)), make(map[string]any, len(m))
+	return c.objectInto(make(map[string]any, len(m)), n, m, loc)
+}
+
+// objectInto is object writing into out, an empty map.
+func (c *coercer) objectInto(out map[string]any, n *node, m map[string]any, loc []any) (map[string]any, map[string]any) {
+	chk := c.newChkMap(len(m))
 	for _, p := range n.props {
-		pl := child(loc, p.name)
+		pl := p.loc
+		if pl == nil {
+			pl = child(loc, p.name)
+		}
 		v, present := m[p.name]
 		if !present {
 			switch {
@@ -218,9 +254,19 @@ func (c *coercer) object(n *node, m map[string]any, loc []any) (map[string]any, 
 		before := len(c.issues)
 		o, ch := c.value(p.node, v, pl, p.nullable())
 		out[p.name] = o
-		if len(c.issues) > before || o != nil || !p.nullable() {
+		if chk != nil && (len(c.issues) > before || o != nil || !p.nullable()) {
 			chk[p.name] = ch
 		}
+	}
+	extra := false
+	for k := range m {
+		if !n.has[k] {
+			extra = true
+			break
+		}
+	}
+	if !extra {
+		return out, chk
 	}
 	for _, k := range sortedKeys(m) {
 		if n.has[k] {
@@ -230,9 +276,17 @@ func (c *coercer) object(n *node, m map[string]any, loc []any) (map[string]any, 
 		case extraForbid:
 			c.add(child(loc, k), msgExtra, typExtra)
 		case extraKeep:
-			out[k], chk[k] = c.value(nil, m[k], child(loc, k), true)
+			o, ch := c.value(nil, m[k], child(loc, k), true)
+			out[k] = o
+			if chk != nil {
+				chk[k] = ch
+			}
 		case extraSchema:
-			out[k], chk[k] = c.value(n.extraNode, m[k], child(loc, k), false)
+			o, ch := c.value(n.extraNode, m[k], child(loc, k), false)
+			out[k] = o
+			if chk != nil {
+				chk[k] = ch
+			}
 		}
 	}
 	return out, chk
@@ -245,10 +299,13 @@ func (c *coercer) fillDefault(p prop, loc []any, out, chk map[string]any) {
 	if err != nil {
 		return
 	}
-	var sub coercer
+	sub := coercer{noChk: c.noChk}
 	o, ch := sub.value(p.node, v, loc, true)
 	if len(sub.issues) == 0 {
-		out[p.name], chk[p.name] = o, ch
+		out[p.name] = o
+		if chk != nil {
+			chk[p.name] = ch
+		}
 		return
 	}
 	sub.issues = nil

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"slices"
 )
 
 var (
@@ -131,7 +132,7 @@ func (c *coercer) checkFloat(n *node, f float64, loc []any) bool {
 
 func (c *coercer) addLimit(loc []any, words, typ string, limit any) {
 	c.issues = append(c.issues, Issue{
-		Loc:  loc,
+		Loc:  slices.Clone(loc), // loc may be a prop's own
 		Msg:  "ensure this value is " + words + " " + numberText(limit),
 		Type: typ,
 		Ctx:  map[string]any{"limit_value": limit},

@@ -39,6 +39,7 @@ type prop struct {
 	name     string
 	node     *node
 	required bool
+	loc      []any // [name] for an input (a top-level property), shared by its issues
 }
 
 func (n *node) isAny() bool { return n == nil || (n.typ == "" && len(n.allOf) == 0) }

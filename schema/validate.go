@@ -17,9 +17,10 @@ const rootLoc = "__root__"
 // Validator checks one method's arguments. It is immutable after Compile and safe for
 // concurrent use.
 type Validator struct {
-	root   *node
-	rank   map[string]int // input name → position
-	schema *jsonschema.Schema
+	root    *node
+	rank    map[string]int // input name → position
+	schema  *jsonschema.Schema
+	covered bool // the coercer checks all the schema checks (see covered)
 }
 
 // Compile prepares the validation of a method's inputs: the coercion rules and a JSON
@@ -34,7 +35,7 @@ func Compile(inputs []Input, allowExtra bool) (*Validator, error) {
 	if allowExtra {
 		root.extra = extraKeep
 	}
-	v := &Validator{root: root, rank: map[string]int{}}
+	v := &Validator{root: root, rank: map[string]int{}, covered: true}
 	props := map[string]any{}
 	required := []any{}
 	for i, in := range inputs {
@@ -53,8 +54,9 @@ func Compile(inputs []Input, allowExtra bool) (*Validator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: input %q: %v", ErrUnsupported, in.Name, err)
 		}
+		v.covered = v.covered && covered(in.Schema, 1)
 		root.has[in.Name] = true
-		root.props = append(root.props, prop{name: in.Name, node: n, required: in.Required})
+		root.props = append(root.props, prop{name: in.Name, node: n, required: in.Required, loc: []any{in.Name}})
 		v.rank[in.Name] = i
 		props[in.Name] = doc
 		if in.Required {
@@ -92,8 +94,39 @@ func (v *Validator) Validate(args map[string]any) (map[string]any, error) {
 	if args == nil {
 		args = map[string]any{}
 	}
+	return v.validate(make(map[string]any, len(args)), args, v.covered)
+}
+
+// ValidateInto is Validate writing the coerced arguments into dst, an empty map that is
+// not args, instead of a new map: a caller that serves many calls can use one map again
+// and again. On failure dst is left empty.
+func (v *Validator) ValidateInto(dst, args map[string]any) error {
+	if v == nil {
+		return fmt.Errorf("%w: nil Validator", ErrUnsupported)
+	}
+	if args == nil {
+		args = map[string]any{}
+	}
+	_, err := v.validate(dst, args, v.covered)
+	if err != nil {
+		clear(dst)
+	}
+	return err
+}
+
+// validate is Validate into dst; with skipCheck, arguments the coercer accepts are not
+// checked again by the compiled schema (nor is what it would check built).
+func (v *Validator) validate(dst, args map[string]any, skipCheck bool) (map[string]any, error) {
+	if skipCheck {
+		c := coercer{noChk: true}
+		out, _ := c.objectInto(dst, v.root, args, nil)
+		if len(c.issues) == 0 {
+			return out, nil
+		}
+		clear(dst) // done again below, with the check
+	}
 	var c coercer
-	out, chk := c.object(v.root, args, nil)
+	out, chk := c.objectInto(dst, v.root, args, nil)
 	if err := v.check(chk); err != nil {
 		c.addSchemaError(err, chk)
 	}

@@ -26,30 +26,30 @@ func (e *Envelope) IsAnswer() bool { return e.AnswerTo != "" }
 // Marshal writes the envelope in Python's byte form, keys in wire order, with an explicit
 // "answer_to": null on requests. Message is re-formatted, not re-ordered.
 func (e *Envelope) Marshal() ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(e.Message) + len(e.Sender) + len(e.Reciever) + 160)
-	b.WriteString(`{"sender": `)
-	appendPyString(&b, e.Sender)
-	b.WriteString(`, "reciever": `)
-	appendPyString(&b, e.Reciever)
-	b.WriteString(`, "message": `)
 	msg := bytes.TrimSpace(e.Message)
 	if len(msg) == 0 || msg[0] != '{' {
 		return nil, fmt.Errorf("%w: message must be a JSON object", ErrMalformed)
 	}
-	if err := reformatInto(&b, msg); err != nil {
+	// Room for the message in Python's form (a space after each ',' and ':') and the rest.
+	b := make([]byte, 0, len(msg)+len(msg)/4+len(e.Sender)+len(e.Reciever)+len(e.MessageID)+len(e.AnswerTo)+80)
+	b = append(b, `{"sender": `...)
+	b = appendPyStringTo(b, e.Sender)
+	b = append(b, `, "reciever": `...)
+	b = appendPyStringTo(b, e.Reciever)
+	b = append(b, `, "message": `...)
+	b, err := appendReformat(b, msg)
+	if err != nil {
 		return nil, err
 	}
-	b.WriteString(`, "message_id": `)
-	appendPyString(&b, e.MessageID)
-	b.WriteString(`, "answer_to": `)
+	b = append(b, `, "message_id": `...)
+	b = appendPyStringTo(b, e.MessageID)
+	b = append(b, `, "answer_to": `...)
 	if e.AnswerTo == "" {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
-		appendPyString(&b, e.AnswerTo)
+		b = appendPyStringTo(b, e.AnswerTo)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // rawEnvelope keeps every key raw so that wrong types are reported, not coerced.
@@ -93,6 +93,13 @@ func Decode(body []byte, maxBody int) (Envelope, error) {
 		return env, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var problems []string
+	// The plain strings (all of them, but for escapes) are copied out of the body in one
+	// allocation that they share.
+	var plain [4]struct {
+		dst  *string
+		text []byte
+	}
+	nplain := 0
 	str := func(key string, v []byte, dst *string, nullable bool) {
 		switch {
 		case len(v) == 0:
@@ -107,17 +114,31 @@ func Decode(body []byte, maxBody int) (Envelope, error) {
 			problems = append(problems, fmt.Sprintf("%q must be a string", key))
 		default:
 			sc := scanner{b: v}
-			out, err := sc.str()
-			if err != nil {
+			q, escaped, err := sc.strRaw()
+			switch {
+			case err != nil:
 				problems = append(problems, fmt.Sprintf("%q: %v", key, err))
+			case escaped:
+				*dst, _ = StringValue(q)
+			default:
+				plain[nplain].dst, plain[nplain].text = dst, q[1:len(q)-1]
+				nplain++
 			}
-			*dst = out
 		}
 	}
 	str("sender", raw.Sender, &env.Sender, false)
 	str("message_id", raw.MessageID, &env.MessageID, false)
 	str("reciever", raw.Reciever, &env.Reciever, false)
 	str("answer_to", raw.AnswerTo, &env.AnswerTo, true)
+	var buf [160]byte
+	joined := buf[:0]
+	for _, p := range plain[:nplain] {
+		joined = append(joined, p.text...)
+	}
+	all := string(joined)
+	for _, p := range plain[:nplain] {
+		*p.dst, all = all[:len(p.text)], all[len(p.text):]
+	}
 	switch {
 	case len(raw.Message) == 0:
 		problems = append(problems, `"message" is missing`)
@@ -158,7 +179,7 @@ func sniffHeader(body []byte) (sender, id, answerTo string) {
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
 			return
 		}
-		key, err := s.str()
+		key, err := s.name()
 		if err != nil || s.expect(':') != nil {
 			return
 		}
@@ -201,7 +222,7 @@ func StringValue(raw []byte) (string, bool) {
 		return "", false
 	}
 	sc := scanner{b: raw}
-	s, err := sc.str()
+	s, err := sc.name()
 	return s, err == nil
 }
 

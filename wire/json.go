@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -19,6 +21,9 @@ type Object []Field
 
 // MarshalJSON writes the fields in order.
 func (o Object) MarshalJSON() ([]byte, error) {
+	if out, ok := compactFast(o); ok {
+		return out, nil
+	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, f := range o {
@@ -48,6 +53,9 @@ func (o Object) Get(key string) (any, bool) {
 }
 
 func marshalCompact(v any) ([]byte, error) {
+	if out, ok := compactFast(v); ok {
+		return out, nil
+	}
 	b, err := encodeStd(v)
 	if err != nil {
 		return marshalNonFinite(v, err)
@@ -75,48 +83,54 @@ func Marshal(v any) ([]byte, error) {
 // Reformat rewrites valid JSON text into Python's byte form, keeping key order, numbers
 // as written and string contents as decoded.
 func Reformat(raw []byte) ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(len(raw) + len(raw)/8)
-	if err := reformatInto(&b, raw); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return appendReformat(make([]byte, 0, len(raw)+len(raw)/8), raw)
 }
 
-func reformatInto(b *bytes.Buffer, raw []byte) error {
+// appendReformat appends raw in Python's byte form: ", " and ": " between items, no other
+// space, strings as appendPyStringTo writes them (escaped ones decoded and written again).
+// Runs of other bytes are copied whole.
+func appendReformat(dst, raw []byte) ([]byte, error) {
+	start := 0 // raw[start:i] is still to be copied
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch c {
+		switch c := raw[i]; c {
 		case ' ', '\t', '\n', '\r':
-		case ',':
-			b.WriteString(", ")
-		case ':':
-			b.WriteString(": ")
+			dst = append(dst, raw[start:i]...)
+			start = i + 1
+		case ',', ':':
+			dst = append(dst, raw[start:i]...)
+			dst = append(dst, c, ' ')
+			start = i + 1
 		case '"':
 			end, escaped, err := stringEnd(raw, i)
 			if err != nil {
-				return err
+				return dst, err
 			}
-			if !escaped {
-				b.Write(raw[i : end+1])
-			} else {
+			if escaped {
 				var s string
 				if err := json.Unmarshal(raw[i:end+1], &s); err != nil {
-					return fmt.Errorf("%w: %v", ErrMalformed, err)
+					return dst, fmt.Errorf("%w: %v", ErrMalformed, err)
 				}
-				appendPyString(b, s)
+				dst = append(dst, raw[start:i]...)
+				dst = appendPyStringTo(dst, s)
+				start = end + 1
 			}
 			i = end
-		default:
-			b.WriteByte(c)
 		}
 	}
-	return nil
+	return append(dst, raw[start:]...), nil
 }
 
 // stringEnd returns the index of the closing quote of the string starting at raw[start].
 func stringEnd(raw []byte, start int) (end int, escaped bool, err error) {
 	for j := start + 1; j < len(raw); j++ {
+		if j+8 <= len(raw) { // eight bytes at a time up to a quote or a backslash
+			m := special(binary.LittleEndian.Uint64(raw[j:]))
+			if m == 0 {
+				j += 7
+				continue
+			}
+			j += bits.TrailingZeros64(m) / 8
+		}
 		switch raw[j] {
 		case '\\':
 			escaped = true
@@ -132,7 +146,12 @@ const hexDigits = "0123456789abcdef"
 
 // appendPyString writes s as Python's json.dumps(s, ensure_ascii=False) does.
 func appendPyString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
+	b.Write(appendPyStringTo(b.AvailableBuffer(), s))
+}
+
+// appendPyStringTo appends s as Python's json.dumps(s, ensure_ascii=False) writes it.
+func appendPyStringTo(dst []byte, s string) []byte {
+	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -143,8 +162,8 @@ func appendPyString(b *bytes.Buffer, s string) {
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				b.WriteString(s[start:i])
-				b.WriteString("\ufffd")
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, "\ufffd"...)
 				i++
 				start = i
 				continue
@@ -152,32 +171,30 @@ func appendPyString(b *bytes.Buffer, s string) {
 			i += size
 			continue
 		}
-		b.WriteString(s[start:i])
+		dst = append(dst, s[start:i]...)
 		switch c {
 		case '"':
-			b.WriteString(`\"`)
+			dst = append(dst, `\"`...)
 		case '\\':
-			b.WriteString(`\\`)
+			dst = append(dst, `\\`...)
 		case '\n':
-			b.WriteString(`\n`)
+			dst = append(dst, `\n`...)
 		case '\r':
-			b.WriteString(`\r`)
+			dst = append(dst, `\r`...)
 		case '\t':
-			b.WriteString(`\t`)
+			dst = append(dst, `\t`...)
 		case '\b':
-			b.WriteString(`\b`)
+			dst = append(dst, `\b`...)
 		case '\f':
-			b.WriteString(`\f`)
+			dst = append(dst, `\f`...)
 		default:
-			b.WriteString(`\u00`)
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0xf])
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
 		i++
 		start = i
 	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // PyString returns s as a Python JSON string literal.

@@ -46,6 +46,14 @@ func (n nonFinite) value() float64 {
 }
 
 func unmarshal(data []byte, v any, useNumber bool) error {
+	if decodeFast(data, v, useNumber) {
+		return nil
+	}
+	return unmarshalStd(data, v, useNumber)
+}
+
+// unmarshalStd is unmarshal through encoding/json.
+func unmarshalStd(data []byte, v any, useNumber bool) error {
 	text, found, err := replaceNonFinite(data, func(string) string { return "null" }, true)
 	if err != nil {
 		return err
@@ -192,7 +200,7 @@ func (r *rewriter) value() error {
 			if s.i >= len(s.b) || s.b[s.i] != '"' {
 				return fmt.Errorf("%w: object key expected at byte %d", ErrMalformed, s.i)
 			}
-			key, err := s.str()
+			key, err := s.name()
 			if err != nil {
 				return fmt.Errorf("%w: %v at byte %d", ErrMalformed, err, start)
 			}
@@ -398,15 +406,4 @@ func placeError(t reflect.Type, nf nonFinite, why string) error {
 		return fmt.Errorf("%w (%s)", err, why)
 	}
 	return err
-}
-
-// encodeStd is encoding/json without HTML escaping and without the final newline.
-func encodeStd(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

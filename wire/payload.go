@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Message types of spec §5–§7.
@@ -86,6 +87,9 @@ func (e ErrorItem) MarshalJSON() ([]byte, error) {
 func looseString(v json.RawMessage) string {
 	if len(v) == 0 || string(v) == "null" {
 		return ""
+	}
+	if s, ok := StringValue(v); ok && utf8.ValidString(s) {
+		return s
 	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {

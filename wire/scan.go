@@ -1,9 +1,11 @@
 package wire
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -54,18 +56,30 @@ func (s *scanner) expect(c byte) error {
 
 // str reads a string at s.i and returns its decoded value.
 func (s *scanner) str() (string, error) {
-	start := s.i
-	end, escaped, err := stringEnd(s.b, start)
+	raw, escaped, err := s.strRaw()
 	if err != nil {
+		return "", err
+	}
+	if !escaped {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var out string
+	if err := json.Unmarshal(raw, &out); err != nil {
 		return "", errSyntax
 	}
-	s.i = end + 1
-	raw := s.b[start : end+1]
+	return out, nil
+}
+
+// name is str for an object key: the keys of the protocol come back as constants, so
+// that splitting an envelope or a message builds no string for them.
+func (s *scanner) name() (string, error) {
+	raw, escaped, err := s.strRaw()
+	if err != nil {
+		return "", err
+	}
 	if !escaped {
-		for _, c := range raw {
-			if c < 0x20 {
-				return "", errSyntax
-			}
+		if k, ok := known(raw[1 : len(raw)-1]); ok {
+			return k, nil
 		}
 		return string(raw[1 : len(raw)-1]), nil
 	}
@@ -74,6 +88,74 @@ func (s *scanner) str() (string, error) {
 		return "", errSyntax
 	}
 	return out, nil
+}
+
+// strRaw passes over the string at s.i and returns it with its quotes, checked as
+// encoding/json reads a string: no control characters, only valid escapes. On failure s.i
+// is left where str has always left it (after the closing quote as stringEnd finds it,
+// or at the opening one when there is none), since error texts name that byte.
+func (s *scanner) strRaw() (raw []byte, escaped bool, err error) {
+	b, start := s.b, s.i
+	bad := false
+	for j := start + 1; j < len(b); j++ {
+		if j+8 <= len(b) { // to the first quote, backslash or control byte of the next eight
+			m := special(binary.LittleEndian.Uint64(b[j:]))
+			if m == 0 {
+				j += 7
+				continue
+			}
+			j += bits.TrailingZeros64(m) / 8
+		}
+		c := b[j]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		switch c {
+		case '"':
+			s.i = j + 1
+			if bad {
+				return nil, false, errSyntax
+			}
+			return b[start : j+1], escaped, nil
+		case '\\':
+			// Like stringEnd, pass over the next byte whatever it is; check it meanwhile.
+			escaped = true
+			if j+1 < len(b) {
+				switch b[j+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				case 'u':
+					bad = bad || !isHex4(b[j+2:])
+				default:
+					bad = true
+				}
+			}
+			j++
+		default:
+			bad = true // a control character
+		}
+	}
+	return nil, false, errSyntax // unterminated: s.i stays at the opening quote
+}
+
+// special marks, in the high bit of each byte of w, the bytes that are a quote, a
+// backslash or below 0x20; the lowest mark is always right (higher ones may be borrows).
+func special(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs := w^(ones*'"'), w^(ones*'\\')
+	return ((w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs) & highs
+}
+
+// isHex4 tells whether b starts with four hexadecimal digits.
+func isHex4(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	for _, c := range b[:4] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // skip passes over one value and returns its raw bytes.
@@ -85,7 +167,7 @@ func (s *scanner) skip() ([]byte, error) {
 	start := s.i
 	switch c := s.b[s.i]; {
 	case c == '"':
-		if _, err := s.str(); err != nil {
+		if _, _, err := s.strRaw(); err != nil {
 			return nil, err
 		}
 	case c == '{' || c == '[':
@@ -110,7 +192,7 @@ func (s *scanner) skip() ([]byte, error) {
 				if s.i >= len(s.b) || s.b[s.i] != '"' {
 					return nil, errSyntax
 				}
-				if _, err := s.str(); err != nil {
+				if _, _, err := s.strRaw(); err != nil {
 					return nil, err
 				}
 				if err := s.expect(':'); err != nil {
@@ -140,7 +222,7 @@ func (s *scanner) skip() ([]byte, error) {
 		for s.i < len(s.b) && isNumByte(s.b[s.i]) {
 			s.i++
 		}
-		if !json.Valid(s.b[start:s.i]) {
+		if !validNumber(s.b[start:s.i]) {
 			return nil, errSyntax
 		}
 	default:
@@ -210,7 +292,7 @@ func (s *scanner) object(f func(key string, raw []byte)) error {
 			if s.i >= len(s.b) || s.b[s.i] != '"' {
 				return errSyntax
 			}
-			key, err := s.str()
+			key, err := s.name()
 			if err != nil {
 				return err
 			}
@@ -300,4 +382,44 @@ func (s *scanner) skipLoose() bool {
 		s.i++
 	}
 	return false
+}
+
+// validNumber tells whether b is one JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(b)
 }
