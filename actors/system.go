@@ -213,7 +213,7 @@ func (s *System) Runtime() component.Runtime {
 
 func (s *System) runtime(parent *supervision.Tree) component.Runtime {
 	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Parent: parent, Log: s.cfg.log,
-		Dispatcher: s.pool, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics, NoDirect: s.cfg.noDirect}
+		Dispatcher: s.pool, Mailbox: newMailbox, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics, NoDirect: s.cfg.noDirect}
 }
 
 // StartRegistry spawns the supervised registry actor and waits until it serves its

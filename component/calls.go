@@ -33,11 +33,11 @@ func (k *core) call(c actor.Context, m *callRequest) {
 	}
 	k.followDirectory(c)
 	w := waiter{pid: c.Sender(), stream: m.stream}
-	p := &bridge.Publish{Queue: wire.SendQueue(k.h.sid), Body: m.body, Headers: m.headers, FailFast: m.failFast,
+	p := &bridge.Publish{Queue: k.sendQueue(), Body: m.body, Headers: m.headers, FailFast: m.failFast,
 		Notify: c.Self(), ErrorsOnly: true, Tag: callTag{id: m.id}}
 	if to, ok := k.directPeer(m.receiver); ok && !m.stream {
 		w.direct, w.to, w.method, w.start, w.body, w.headers = true, m.receiver, m.method, time.Now(), m.body, m.headers
-		p.Queue, p.Headers, p.Tag = wire.RecieveQueue(to.sid), withDirect(m.headers, k.h.sid), directTag{id: m.id}
+		p.Queue, p.Headers, p.Tag = to.queue, k.directHeaders(m.headers), directTag{id: m.id}
 	}
 	k.pending[m.id] = w
 	k.h.metrics.Pending(k.def.name, len(k.pending))

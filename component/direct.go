@@ -24,7 +24,8 @@ import (
 // peer is what the directory says of another component.
 type peer struct {
 	sid    string
-	direct bool // a live Go component that takes direct calls
+	queue  string // its recieve- queue
+	direct bool   // a live Go component that takes direct calls
 }
 
 // directory is the component's view of the registry's directory, and the direct calls
@@ -35,8 +36,44 @@ type directory struct {
 	peers  map[string]peer
 	report bool // the registry wants the direct calls reported (it has metrics or watchers)
 
-	calls []wire.CallEvent // direct calls that ended, not reported yet
-	timer *time.Timer      // runs while calls wait to be reported
+	calls []endedCall // direct calls that ended, not reported yet
+	timer *time.Timer // runs while calls wait to be reported
+
+	// Kept rather than built for each message: this component's send- queue, the headers
+	// of a direct request that has none of its own (headers are only ever read), and the
+	// recieve- queues of the callers answered directly (at most maxAnswerQueues).
+	sendQueue     string
+	directHeaders wire.Headers
+	answerQueues  map[string]string
+}
+
+// endedCall is a direct call that ended, and when.
+type endedCall struct {
+	ev wire.CallEvent // without At
+	at time.Time
+}
+
+// maxAnswerQueues bounds the callers' queue names a component keeps.
+const maxAnswerQueues = 1024
+
+// sendQueue is send-<this component's session>.
+func (k *core) sendQueue() string {
+	if k.dir.sendQueue == "" {
+		k.dir.sendQueue = wire.SendQueue(k.h.sid)
+	}
+	return k.dir.sendQueue
+}
+
+// directHeaders is h with the caller's session added (h itself is not changed: it may be
+// the caller's); one shared map when h is empty.
+func (k *core) directHeaders(h wire.Headers) wire.Headers {
+	if len(h) > 0 {
+		return withDirect(h, k.h.sid)
+	}
+	if k.dir.directHeaders == nil {
+		k.dir.directHeaders = withDirect(nil, k.h.sid)
+	}
+	return k.dir.directHeaders
 }
 
 const (
@@ -136,7 +173,7 @@ func (k *core) directoryAnswer(env wire.Envelope) {
 		k.dir.calls = nil
 	}
 	for _, e := range m.Changed {
-		k.dir.peers[e.Name] = peer{sid: e.SessionID, direct: e.Direct && e.Alive}
+		k.dir.peers[e.Name] = peer{sid: e.SessionID, queue: wire.RecieveQueue(e.SessionID), direct: e.Direct && e.Alive}
 	}
 	for _, n := range m.Removed {
 		delete(k.dir.peers, n)
@@ -180,9 +217,9 @@ func (k *core) ended(c actor.Context, id string, w waiter, outcome, text string)
 		return
 	}
 	now := time.Now()
-	k.dir.calls = append(k.dir.calls, wire.CallEvent{Type: wire.TypeCall, At: now.UTC().Format(time.RFC3339Nano),
+	k.dir.calls = append(k.dir.calls, endedCall{at: now, ev: wire.CallEvent{Type: wire.TypeCall,
 		From: k.def.name, To: w.to, Method: w.method, MessageID: id, Outcome: outcome, Error: text,
-		Ms: float64(now.Sub(w.start).Microseconds()) / 1000, Direct: true})
+		Ms: float64(now.Sub(w.start).Microseconds()) / 1000, Direct: true}})
 	switch {
 	case len(k.dir.calls) >= reportBatch:
 		k.reportCalls(c)
@@ -201,8 +238,13 @@ func (k *core) reportCalls(c actor.Context) {
 	if len(k.dir.calls) == 0 {
 		return
 	}
-	k.publishToRegistry(c, wire.CallsReport{Type: wire.TypeCalls, Calls: k.dir.calls})
-	k.dir.calls = nil
+	evs := make([]wire.CallEvent, len(k.dir.calls))
+	for i, e := range k.dir.calls {
+		evs[i] = e.ev
+		evs[i].At = e.at.UTC().Format(time.RFC3339Nano)
+	}
+	k.publishToRegistry(c, wire.CallsReport{Type: wire.TypeCalls, Calls: evs})
+	k.dir.calls = k.dir.calls[:0]
 }
 
 // answerQueue is where the answer to the request d delivered goes: the caller's
@@ -211,8 +253,16 @@ func (k *core) reportCalls(c actor.Context) {
 func (k *core) answerQueue(d *bridge.Delivery) string {
 	if d != nil {
 		if sid, ok := d.Headers.DirectSession(); ok {
-			return wire.RecieveQueue(sid)
+			q, ok := k.dir.answerQueues[sid]
+			if !ok {
+				if k.dir.answerQueues == nil || len(k.dir.answerQueues) >= maxAnswerQueues {
+					k.dir.answerQueues = map[string]string{}
+				}
+				q = wire.RecieveQueue(sid)
+				k.dir.answerQueues[sid] = q
+			}
+			return q
 		}
 	}
-	return wire.SendQueue(k.h.sid)
+	return k.sendQueue()
 }

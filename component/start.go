@@ -27,6 +27,8 @@ type Runtime struct {
 	Log    *slog.Logger
 	// Dispatcher runs the component's mailbox (nil: protoactor's default).
 	Dispatcher actor.Dispatcher
+	// Mailbox makes the component's mailbox (nil: protoactor's default).
+	Mailbox actor.MailboxProducer
 	// Middleware wraps the component actor's Receive (tests inject failures this way).
 	Middleware []actor.ReceiverMiddleware
 	// Metrics counts the component's calls and panics (nil: nothing is counted).
@@ -89,6 +91,9 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	props := actor.PropsFromProducer(func() actor.Actor { return &componentActor{k: k} })
 	if rt.Dispatcher != nil {
 		props = props.Configure(actor.WithDispatcher(rt.Dispatcher))
+	}
+	if rt.Mailbox != nil {
+		props = props.Configure(actor.WithMailbox(rt.Mailbox))
 	}
 	if len(rt.Middleware) > 0 {
 		props = props.Configure(actor.WithReceiverMiddleware(rt.Middleware...))
