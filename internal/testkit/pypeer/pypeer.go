@@ -53,7 +53,7 @@ type Peer struct {
 	mu      sync.Mutex
 	answers map[string]chan wire.Envelope // request id → waiting call
 	served  int
-	done    chan struct{} // closed when the consumer goroutine ends
+	done    chan struct{} // closed when the consumer goroutine and the requests it started end
 }
 
 // RegisterBody is a register request body as at_queue writes it for a component with one
@@ -181,7 +181,9 @@ func (p *Peer) start() error {
 }
 
 func (p *Peer) consume(deliveries <-chan amqp.Delivery) {
+	var serving sync.WaitGroup
 	defer close(p.done)
+	defer serving.Wait()
 	for d := range deliveries {
 		env, err := wire.Decode(d.Body, 0)
 		if err != nil {
@@ -199,7 +201,13 @@ func (p *Peer) consume(deliveries <-chan amqp.Delivery) {
 			}
 			continue
 		}
-		p.serve(env)
+		// Each request runs on its own, as aio-pika runs each delivery's handler as a task
+		// of its own: answers are not held behind each other's publisher confirms.
+		serving.Add(1)
+		go func() {
+			defer serving.Done()
+			p.serve(env)
+		}()
 	}
 }
 
@@ -241,8 +249,8 @@ func (p *Peer) send(ctx context.Context, to string, msg any, answerTo, id string
 		return err
 	}
 	p.pubMu.Lock()
-	defer p.pubMu.Unlock()
 	dc, err := p.pub.PublishWithDeferredConfirmWithContext(ctx, "", wire.SendQueue(p.SID), true, false, amqp.Publishing{Body: body, DeliveryMode: amqp.Transient})
+	p.pubMu.Unlock()
 	if err != nil {
 		return err
 	}
