@@ -72,9 +72,11 @@ func WithDedupeWindow(n int) Option { return func(c *Component) { c.dedupeWindow
 func WithDedupeFile(path string) Option { return func(c *Component) { c.dedupeFile = path } }
 
 // WithRegistryCheck sets how often the component asks the registry whether it is still
-// registered (default 5s; 0 turns it off). When the registry has forgotten it (a registry
+// registered (default 15s, each time within ±20% so that components started together do
+// not ask together; 0 turns it off). When the registry has forgotten it (a registry
 // restarted without its state) or does not answer, the component registers again, on the
-// same session.
+// same session. The check also renews the component's subscription to the directory
+// (direct calls).
 func WithRegistryCheck(every time.Duration) Option {
 	return func(c *Component) { c.registryCheck = every }
 }
@@ -103,7 +105,7 @@ func New(name string, opts ...Option) *Component {
 		registerTimeout: 10 * time.Second,
 		maxBody:         wire.DefaultMaxBody,
 		dedupeWindow:    4096,
-		registryCheck:   5 * time.Second,
+		registryCheck:   15 * time.Second,
 	}
 	if name == "" || name == wire.RegistryName {
 		c.errs = append(c.errs, fmt.Errorf("%w: the name %q cannot be used", ErrInvalidDefinition, name))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -289,6 +290,8 @@ func (k *core) scheduleCheck(c actor.Context) {
 		k.checkTmr.Stop()
 	}
 	self, sys := c.Self(), c.ActorSystem()
+	// ±20%: a thousand components that started together must not ask at the same moment.
+	every = time.Duration(float64(every) * (0.8 + 0.4*rand.Float64()))
 	k.checkTmr = time.AfterFunc(every, func() { sys.Root.Send(self, &checkDue{}) })
 }
 
