@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/at-technology/atqueue/internal/rabbitctl"
 )
 
 // ErrBroker wraps failures to manage the broker with rabbitmqctl.
@@ -104,27 +104,9 @@ func (v *VHost) Queues(ctx context.Context) (int, error) {
 func Ctl(ctx context.Context, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, ctlTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ctlPath(), append([]string{"-q"}, args...)...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%w: rabbitmqctl %s: %v: %s", ErrBroker, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	out, err := rabbitctl.Run(ctx, args...)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBroker, err)
 	}
-	return stdout.String(), nil
-}
-
-// ctlPath is $RABBITMQCTL, else rabbitmqctl on $PATH, else where Debian puts it.
-func ctlPath() string {
-	if p := os.Getenv("RABBITMQCTL"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("rabbitmqctl"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/rabbitmqctl", "/usr/lib/rabbitmq/bin/rabbitmqctl"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return "rabbitmqctl"
+	return out, nil
 }

@@ -15,12 +15,12 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/at-technology/atqueue/internal/rabbitctl"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -73,7 +73,7 @@ func Ctl(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := ctl(args...)
 	if err != nil {
-		t.Fatalf("rabbittest: rabbitmqctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("rabbittest: %v\n%s", err, out)
 	}
 	return out
 }
@@ -81,31 +81,7 @@ func Ctl(t testing.TB, args ...string) string {
 func ctl(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ctlTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ctlPath(), append([]string{"-q"}, args...)...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String() + stderr.String(), err
-	}
-	return stdout.String(), nil
-}
-
-// ctlPath finds rabbitmqctl: $RABBITMQCTL, then $PATH, then /usr/sbin (root's tools are
-// not always on a test's PATH).
-func ctlPath() string {
-	if p := os.Getenv("RABBITMQCTL"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("rabbitmqctl"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/rabbitmqctl", "/usr/lib/rabbitmq/bin/rabbitmqctl"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return "rabbitmqctl"
+	return rabbitctl.Run(ctx, args...)
 }
 
 // parse returns the URL and the host:port it names (default ports by scheme).
