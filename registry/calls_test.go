@@ -20,33 +20,10 @@ import (
 // call takes the registry's route (direct calls are off).
 func TestCallsAreWatchedAndCounted(t *testing.T) {
 	m := metrics.New()
-	sys, err := actors.New(actors.WithMetrics(m), actors.WithDirectCalls(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	reg, err := sys.StartRegistry(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := make(chan *wire.CallEvent, 16)
-	watcher := sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if ev, ok := c.Message().(*wire.CallEvent); ok {
-			events <- ev
-		}
-	}))
-	sys.Root().RequestWithCustomSender(reg, &registry.Watch{}, watcher)
-	sum := component.New("IntSummator")
-	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-	if _, err := sys.Spawn(ctx, sum); err != nil {
-		t.Fatal(err)
-	}
-	caller, err := sys.Spawn(ctx, component.New("Caller"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newCallsFixture(t, ctx, actors.WithMetrics(m), actors.WithDirectCalls(false))
+	events, caller := f.watch(), f.caller
 	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -101,46 +78,18 @@ func TestCallsAreWatchedAndCounted(t *testing.T) {
 // direct, with the caller's latency and no registry hop.
 func TestDirectCallsAreReported(t *testing.T) {
 	m := metrics.New()
-	sys, err := actors.New(actors.WithMetrics(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	reg, err := sys.StartRegistry(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := make(chan *wire.CallEvent, 64)
-	watcher := sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if ev, ok := c.Message().(*wire.CallEvent); ok {
-			events <- ev
-		}
-	}))
-	sys.Root().RequestWithCustomSender(reg, &registry.Watch{}, watcher)
-	sum := component.New("IntSummator")
-	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-	if _, err := sys.Spawn(ctx, sum); err != nil {
-		t.Fatal(err)
-	}
-	caller, err := sys.Spawn(ctx, component.New("Caller"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newCallsFixture(t, ctx, actors.WithMetrics(m))
+	events, caller := f.watch(), f.caller
 	// The first call subscribes the caller to the directory and takes the registry's
 	// route. The whole directory is the subscription's answer, which reaches the caller
 	// before the answer to a request it sends later: after Directory, calls go directly.
-	var got int
-	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
-		t.Fatalf("call: %d %v", got, err)
-	}
+	f.sum(t, ctx)
 	if _, err := caller.Directory(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
-		t.Fatalf("call: %d %v", got, err)
-	}
+	f.sum(t, ctx)
 	var direct *wire.CallEvent
 	for direct == nil {
 		select {
@@ -165,13 +114,51 @@ func TestDirectCallsAreReported(t *testing.T) {
 // Callers report their direct calls only while the registry wants them: without
 // metrics and watchers it does not; a watcher that comes later gets the next ones.
 func TestDirectCallsReportedOnceWatched(t *testing.T) {
-	sys, err := actors.New()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f := newCallsFixture(t, ctx)
+	caller := f.caller
+	f.sum(t, ctx)
+	if _, err := caller.Directory(ctx); err != nil { // the directory has come: calls go directly
+		t.Fatal(err)
+	}
+	f.sum(t, ctx) // direct, not reported: nobody watches
+	events := f.watch()
+	// The registry tells its followers it wants reports now; that reaches the caller
+	// before the answer to its next request.
+	if _, err := caller.Directory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.sum(t, ctx)
+	select {
+	case ev := <-events:
+		if !ev.Direct || ev.From != "Caller" || ev.To != "IntSummator" {
+			t.Fatalf("event %+v, want the direct call made once watched", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("the direct call made once watched was not reported")
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("a second event %+v: the direct call made before the watcher came was reported", ev)
+	default:
+	}
+}
+
+// callsFixture is a process with a registry, an IntSummator and a Caller.
+type callsFixture struct {
+	sys    *actors.System
+	reg    *actor.PID
+	caller *component.Handle
+}
+
+func newCallsFixture(t *testing.T, ctx context.Context, opts ...actors.Option) *callsFixture {
+	t.Helper()
+	sys, err := actors.New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Shutdown(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	t.Cleanup(func() { _ = sys.Shutdown(context.Background()) })
 	reg, err := sys.StartRegistry(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -185,43 +172,27 @@ func TestDirectCallsReportedOnceWatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := func() {
-		t.Helper()
-		var got int
-		if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
-			t.Fatalf("call: %d %v", got, err)
-		}
-	}
-	call()
-	if _, err := caller.Directory(ctx); err != nil { // the directory has come: calls go directly
-		t.Fatal(err)
-	}
-	call() // direct, not reported: nobody watches
-	events := make(chan *wire.CallEvent, 16)
-	watcher := sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
+	return &callsFixture{sys: sys, reg: reg, caller: caller}
+}
+
+// watch subscribes an in-process watcher to the registry's calls.
+func (f *callsFixture) watch() <-chan *wire.CallEvent {
+	events := make(chan *wire.CallEvent, 64)
+	watcher := f.sys.Root().Spawn(actor.PropsFromFunc(func(c actor.Context) {
 		if ev, ok := c.Message().(*wire.CallEvent); ok {
 			events <- ev
 		}
 	}))
-	sys.Root().RequestWithCustomSender(reg, &registry.Watch{}, watcher)
-	// The registry tells its followers it wants reports now; that reaches the caller
-	// before the answer to its next request.
-	if _, err := caller.Directory(ctx); err != nil {
-		t.Fatal(err)
-	}
-	call()
-	select {
-	case ev := <-events:
-		if !ev.Direct || ev.From != "Caller" || ev.To != "IntSummator" {
-			t.Fatalf("event %+v, want the direct call made once watched", ev)
-		}
-	case <-ctx.Done():
-		t.Fatal("the direct call made once watched was not reported")
-	}
-	select {
-	case ev := <-events:
-		t.Fatalf("a second event %+v: the direct call made before the watcher came was reported", ev)
-	default:
+	f.sys.Root().RequestWithCustomSender(f.reg, &registry.Watch{}, watcher)
+	return events
+}
+
+// sum calls IntSummator.int_sum(2, 3).
+func (f *callsFixture) sum(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var got int
+	if err := f.caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, &got); err != nil || got != 5 {
+		t.Fatalf("call: %d %v", got, err)
 	}
 }
 
