@@ -15,7 +15,6 @@ import (
 	"github.com/at-technology/atqueue/internal/testkit/pypeer"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/registry"
-	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 )
 
@@ -96,15 +95,7 @@ func TestDirectCallToDeletedQueueIsAnswered(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 	req := spawn(t, url, component.New("Caller"))
 
-	broker := &capture{Broker: amqpbridge.NewBroker(url, amqpbridge.WithReconnect(supervision.Backoff{}))}
-	sys, err := actors.New(actors.WithBroker(broker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ghost, err := sys.Spawn(ctx, seedSummator("Ghost"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ghost, kill := spawnGhost(t, ctx, url)
 	// The caller follows the directory, in which Ghost is a live Go peer.
 	var sum int
 	if err := req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum); err != nil || sum != 3 {
@@ -120,14 +111,7 @@ func TestDirectCallToDeletedQueueIsAnswered(t *testing.T) {
 		}
 	}
 
-	// Its connection closed, it cannot say goodbye; the call below comes before the
-	// registry's liveness check (2s) finds it dead. Its process ends with the test.
-	_ = broker.last().Close()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = sys.Shutdown(sctx)
-	})
+	kill() // the call below comes before the registry's liveness check (2s) finds it dead
 	if _, err := rabbittest.Channel(t, url).QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
 		t.Fatal(err)
 	}

@@ -59,24 +59,8 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	startRegistry(t, url)
 	ctx := deadline(t, 30*time.Second)
 
-	// The ghost's process: its connection is closed under it, so it never unregisters.
-	broker := &capture{Broker: amqpbridge.NewBroker(url, amqpbridge.WithReconnect(supervision.Backoff{}))}
-	sys, err := actors.New(actors.WithBroker(broker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ghost, err := sys.Spawn(ctx, seedSummator("Ghost"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Its connection closed, it cannot say goodbye; the call below comes before the
-	// registry's liveness check (2s) finds it dead. Its process ends with the test.
-	_ = broker.last().Close()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = sys.Shutdown(sctx)
-	})
+	ghost, kill := spawnGhost(t, ctx, url)
+	kill() // the call below comes before the registry's liveness check (2s) finds it dead
 
 	if _, err := rabbittest.Channel(t, url).QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
 		t.Fatal(err)
@@ -84,7 +68,7 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 
 	req := spawn(t, url, component.New("Caller"))
 	var sum int
-	err = req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum)
+	err := req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum)
 	var re *component.RemoteError
 	// "its queue … does not exist"; or, should the registry's liveness check have found
 	// it dead first on a slow machine, "nothing has consumed its queue": both are the
@@ -97,6 +81,27 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	if ok, err := req.CheckRegistered(ctx, "Caller"); err != nil || !ok {
 		t.Fatalf("check_registered after: %v %v", ok, err)
 	}
+}
+
+// spawnGhost starts a summator named Ghost in a process of its own that does not
+// reconnect; kill closes its connection under it, so that it never says goodbye, as a
+// process killed outright. The process ends with the test.
+func spawnGhost(t *testing.T, ctx context.Context, url string) (ghost *component.Handle, kill func()) {
+	t.Helper()
+	broker := &capture{Broker: amqpbridge.NewBroker(url, amqpbridge.WithReconnect(supervision.Backoff{}))}
+	sys, err := actors.New(actors.WithBroker(broker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = sys.Shutdown(sctx)
+	})
+	if ghost, err = sys.Spawn(ctx, seedSummator("Ghost")); err != nil {
+		t.Fatal(err)
+	}
+	return ghost, func() { _ = broker.last().Close() }
 }
 
 func seedSummator(name string) *component.Component {
