@@ -24,7 +24,7 @@ lint: ## gofmt, go vet, staticcheck
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
 
-bench: ## every figure of issues 10 and 11 against its baseline, same run: JSON lines, then the targets (BENCHFLAGS="--parts rabbit")
+bench: ## every performance figure against its baseline, same run: JSON lines, then the targets (BENCHFLAGS="--parts rabbit")
 	$(GO) run ./internal/bench/cmd/atqbench $(BENCHFLAGS)
 
 demo: ## run the demo over the embedded transport
