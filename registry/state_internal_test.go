@@ -2,9 +2,13 @@ package registry
 
 import (
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // The state file written without re-encoding the descriptions reads back as it was
@@ -15,7 +19,8 @@ func TestStateFileRoundTrip(t *testing.T) {
 		{Name: `Quote"d\ Ñame`, SessionID: "3b77ae37-4633-3abc-8d5f-e38581de1aba", Description: json.RawMessage(`{"name":"Quote\"d\\ Ñame","description":null,"methods":{}}`)},
 		{Name: "Второй", SessionID: "8f6a1c3e-0d0f-3c55-9b0a-2f1b2b9c1f10", Description: json.RawMessage(`{"name":"Второй","description":"x","methods":{"m":{"input":{},"output":null}}}`)},
 	}
-	if err := saveState(path, in); err != nil {
+	buf, err := saveState(path, in, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := loadState(path)
@@ -25,10 +30,51 @@ func TestStateFileRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(in, out) {
 		t.Fatalf("read back %+v, wrote %+v", out, in)
 	}
-	if err := saveState(path, nil); err != nil {
+	// The next save reuses the first one's buffer: nothing of the longer file is left.
+	if _, err := saveState(path, nil, buf); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := loadState(path); err != nil || len(out) != 0 {
 		t.Fatalf("empty directory read back as %v %v", out, err)
+	}
+}
+
+// The state file's writer spaces its writes while changes keep coming, yet a snapshot
+// handed to it as the registry stops is written before close returns, and each write is
+// reported back.
+func TestStoreWritesLastSnapshotAtClose(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	defer sys.Shutdown()
+	saved := make(chan struct{}, 16)
+	pid := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if _, ok := c.Message().(*stateSaved); ok {
+			saved <- struct{}{}
+		}
+	}))
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := newStore(path, sys.Root, pid, slog.New(slog.DiscardHandler))
+	entry := func(name string) []savedEntry {
+		return []savedEntry{{Name: name, SessionID: "8f6a1c3e-0d0f-3c55-9b0a-2f1b2b9c1f10", Description: json.RawMessage(`{"name":"` + name + `","description":null,"methods":{}}`)}}
+	}
+	s.save(entry("First"))
+	select {
+	case <-saved:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first write was never reported")
+	}
+	s.save(entry("Last")) // within the gap: the writer may be pacing
+	closed := make(chan struct{})
+	go func() { s.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close did not return")
+	}
+	out, err := loadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Name != "Last" {
+		t.Fatalf("the file holds %+v, want the last snapshot", out)
 	}
 }

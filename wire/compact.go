@@ -211,6 +211,10 @@ func appendFloat(dst []byte, f float64) ([]byte, bool) {
 	return dst, true
 }
 
+// AppendString appends s to dst as a JSON string, as encoding/json writes it without HTML
+// escaping, for a writer that builds JSON by hand.
+func AppendString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
 // appendJSONString writes s as encoding/json does without HTML escaping: quote and
 // backslash escaped, \b \f \n \r \t as such, other control characters as \u00XX, bytes
 // that are not UTF-8 as \ufffd, and U+2028 and U+2029 escaped.
