@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/at-technology/atqueue/schema"
@@ -231,6 +232,31 @@ func (m *method) firstInput() any {
 	return m.inputs[0].Name
 }
 
+// validators holds the compiled validator of every arguments type seen, by type and
+// allowExtra: the inputs derive from the type alone, and a Validator is immutable, so the
+// components of one type in a process (a host of many, a test's restarts) compile each
+// schema once. Compiling checks the schema against its metaschema, the most expensive
+// step of a component's start.
+var validators sync.Map // validatorKey → *schema.Validator
+
+type validatorKey struct {
+	args       reflect.Type
+	allowExtra bool
+}
+
+func compileArgs(args reflect.Type, allowExtra bool, inputs []schema.Input) (*schema.Validator, error) {
+	key := validatorKey{args, allowExtra}
+	if v, ok := validators.Load(key); ok {
+		return v.(*schema.Validator), nil
+	}
+	v, err := schema.Compile(inputs, allowExtra)
+	if err != nil {
+		return nil, err
+	}
+	validators.Store(key, v)
+	return v, nil
+}
+
 func (m *method) derive(args, result reflect.Type) error {
 	inputs, err := schema.Inputs(args)
 	if err != nil {
@@ -243,7 +269,7 @@ func (m *method) derive(args, result reflect.Type) error {
 		}
 		m.inputs = append(m.inputs, in)
 	}
-	if m.validator, err = schema.Compile(inputs, m.allowExtra); err != nil {
+	if m.validator, err = compileArgs(args, m.allowExtra, inputs); err != nil {
 		return err
 	}
 	if result == reflect.TypeFor[any]() {
