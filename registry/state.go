@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/wire"
@@ -176,13 +175,11 @@ func (s *store) run() {
 			s.root.Send(s.to, &stateLoaded{entries: entries, err: err})
 		}
 		if due {
-			start := time.Now()
 			var err error
 			if s.buf, err = saveState(s.path, next, s.buf); err != nil {
 				s.log.Error("cannot save the directory", "file", s.path, "err", err)
 			}
 			if !closed { // the registry has stopped once it closes the store
-				s.pace(start)
 				s.root.Send(s.to, &stateSaved{})
 			}
 		}
@@ -193,38 +190,6 @@ func (s *store) run() {
 			return
 		}
 		<-s.signal
-	}
-}
-
-// saveGap is the least time from the start of one write to the next while changes keep
-// coming. Every write holds the whole directory: during a burst of registrations, writing
-// back to back would cost the registry a copy of the directory per few registrations (a
-// fifth of its CPU at 1,000 components); spaced, a burst costs a few writes a second.
-// The first change after a quiet spell is still written at once.
-const saveGap = 200 * time.Millisecond
-
-// pace waits until saveGap has passed since start, or less when the store is closing or
-// handed a snapshot anyway (the registry's last, as it stops).
-func (s *store) pace(start time.Time) {
-	wait := saveGap - time.Since(start)
-	if wait <= 0 {
-		return
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			return
-		case <-s.signal:
-			s.mu.Lock()
-			now := s.closed || s.due
-			s.mu.Unlock()
-			if now {
-				s.wake() // the loop runs it
-				return
-			}
-		}
 	}
 }
 

@@ -39,9 +39,8 @@ func TestStateFileRoundTrip(t *testing.T) {
 	}
 }
 
-// The state file's writer spaces its writes while changes keep coming, yet a snapshot
-// handed to it as the registry stops is written before close returns, and each write is
-// reported back.
+// A snapshot handed to the state file's writer right after another (the registry's last,
+// as it stops) is written before close returns, and each write is reported back.
 func TestStoreWritesLastSnapshotAtClose(t *testing.T) {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer sys.Shutdown()
@@ -62,7 +61,7 @@ func TestStoreWritesLastSnapshotAtClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first write was never reported")
 	}
-	s.save(entry("Last")) // within the gap: the writer may be pacing
+	s.save(entry("Last"))
 	closed := make(chan struct{})
 	go func() { s.close(); close(closed) }()
 	select {
