@@ -149,28 +149,38 @@ type (
 // Send publishes a request and returns its future at once. The envelope is encoded here,
 // on the caller's goroutine; the actor records the call and hands the body to the bridge.
 func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future, error) {
+	id, what, ch, err := h.post(receiver, message, opts, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Future{h: h, id: id, receiver: receiver, what: what, started: time.Now(), ch: ch}, nil
+}
+
+// post encodes message as a request to receiver, opens the slot its answers come to
+// (buffer of them) and hands the request to the actor, for Send and Stream.
+func (h *Handle) post(receiver string, message any, opts []CallOption, buffer int, stream bool) (id, what string, ch chan any, err error) {
 	var o callOpts
 	for _, opt := range opts {
 		opt(&o)
 	}
 	payload, err := wire.Compact(message)
 	if err != nil {
-		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+		return "", "", nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
 	env := wire.Envelope{Sender: h.def.name, Reciever: receiver, Message: payload, MessageID: wire.NewID()}
 	body, err := env.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+		return "", "", nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
 	select {
 	case <-h.done:
-		return nil, ErrStopped
+		return "", "", nil, ErrStopped
 	default:
 	}
-	ch := h.callers.open(env.MessageID, 1)
-	what := whatOf(payload)
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: o.headers, failFast: o.failFast}, h.callers.pid)
-	return &Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), ch: ch}, nil
+	ch = h.callers.open(env.MessageID, buffer)
+	what = whatOf(payload)
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: o.headers, failFast: o.failFast, stream: stream}, h.callers.pid)
+	return env.MessageID, what, ch, nil
 }
 
 // streamBuffer is how many answers of a stream wait for their reader before later ones
@@ -182,31 +192,15 @@ const streamBuffer = 256
 // again and again, as the registry answers a watch request with each call it sees. An
 // answer that finds the channel full is dropped.
 func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts ...CallOption) (<-chan Reply, error) {
-	var o callOpts
-	for _, opt := range opts {
-		opt(&o)
-	}
-	payload, err := wire.Compact(message)
+	id, _, ch, err := h.post(receiver, message, opts, streamBuffer, true)
 	if err != nil {
-		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+		return nil, err
 	}
-	env := wire.Envelope{Sender: h.def.name, Reciever: receiver, Message: payload, MessageID: wire.NewID()}
-	body, err := env.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
-	}
-	select {
-	case <-h.done:
-		return nil, ErrStopped
-	default:
-	}
-	ch := h.callers.open(env.MessageID, streamBuffer)
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: whatOf(payload), body: body, headers: o.headers, failFast: o.failFast, stream: true}, h.callers.pid)
 	out := make(chan Reply, streamBuffer)
 	go func() { // ends with ctx, or with the component
 		defer close(out)
-		defer h.callers.drop(env.MessageID)
-		defer h.root.Send(h.pid, &forgetCall{id: env.MessageID})
+		defer h.callers.drop(id)
+		defer h.root.Send(h.pid, &forgetCall{id: id})
 		for {
 			select {
 			case m := <-ch:
