@@ -148,15 +148,7 @@ options:
 func pingVerb() verb {
 	return verb{
 		name: "ping", usage: pingUsage,
-		positional: func(_ *verbOptions, pos []string, _ bool) error {
-			switch {
-			case len(pos) == 0:
-				return cli.Usagef("ping needs the NAME of a component")
-			case len(pos) > 1:
-				return cli.Usagef("ping takes one NAME, got also %q", pos[1])
-			}
-			return nil
-		},
+		positional: oneName("ping"),
 		run: func(ctx context.Context, h *component.Handle, o *verbOptions, pos []string, out io.Writer) error {
 			begin := time.Now()
 			if err := h.Ping(ctx, pos[0]); err != nil {

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/at-technology/atqueue/component"
-	"github.com/at-technology/atqueue/internal/cli"
 )
 
 const inspectUsage = `usage: atq inspect NAME [options]
@@ -31,16 +30,8 @@ options:
 func inspectVerb() verb {
 	return verb{
 		name: "inspect", usage: inspectUsage,
-		positional: func(_ *verbOptions, args []string, _ bool) error {
-			switch {
-			case len(args) == 0:
-				return cli.Usagef("inspect needs the NAME of a component")
-			case len(args) > 1:
-				return cli.Usagef("inspect takes one NAME, got also %q", args[1])
-			}
-			return nil
-		},
-		run: runInspect,
+		positional: oneName("inspect"),
+		run:        runInspect,
 	}
 }
 

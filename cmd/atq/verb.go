@@ -264,3 +264,16 @@ func randomSuffix() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// oneName is the positional check of a verb that takes exactly one NAME of a component.
+func oneName(verb string) func(*verbOptions, []string, bool) error {
+	return func(_ *verbOptions, pos []string, _ bool) error {
+		switch {
+		case len(pos) == 0:
+			return cli.Usagef("%s needs the NAME of a component", verb)
+		case len(pos) > 1:
+			return cli.Usagef("%s takes one NAME, got also %q", verb, pos[1])
+		}
+		return nil
+	}
+}
