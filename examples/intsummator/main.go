@@ -4,7 +4,7 @@
 // serves; the runtime logs to stderr.
 //
 //	go run ./cmd/atq registry --pidfile "" &   # the registry must be running
-//	go run ./examples/intsummator [--amqp URL]
+//	go run ./examples/intsummator [--amqp URL] [--log-format text|json] [--log-level LEVEL]
 package main
 
 import (
@@ -26,17 +26,31 @@ import (
 
 func main() {
 	url := flag.String("amqp", "", "AMQP `URL` of RabbitMQ (default $AMQP_URL, else amqp://guest:guest@localhost:5672/)")
+	format := flag.String("log-format", "text", "`text` (for people) or json (one object per line) for the log lines on stderr")
+	var level slog.Level // info
+	flag.TextVar(&level, "log-level", level, "the least `level` logged: debug, info, warn or error")
 	flag.Parse()
-	if err := run(cmp.Or(*url, os.Getenv("AMQP_URL"), "amqp://guest:guest@localhost:5672/")); err != nil {
+	opts := &slog.HandlerOptions{Level: level}
+	var logs slog.Handler
+	switch *format {
+	case "text":
+		logs = slog.NewTextHandler(os.Stderr, opts)
+	case "json":
+		logs = slog.NewJSONHandler(os.Stderr, opts)
+	default:
+		fmt.Fprintf(os.Stderr, "intsummator: --log-format %q: text or json\n", *format)
+		os.Exit(2)
+	}
+	if err := run(cmp.Or(*url, os.Getenv("AMQP_URL"), "amqp://guest:guest@localhost:5672/"), slog.New(logs)); err != nil {
 		fmt.Fprintln(os.Stderr, "intsummator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(url string) (err error) {
+func run(url string, log *slog.Logger) (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)), actors.WithLogger(slog.Default()))
+	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)), actors.WithLogger(log))
 	if err != nil {
 		return err
 	}

@@ -60,13 +60,14 @@ func runHost(ctx context.Context, args []string, in io.Reader, out, errOut io.Wr
 	amqpURL := cli.AMQPFlag(fs)
 	prefix := fs.String("prefix", "Host", "component names: `NAME` and a 4-digit index")
 	concurrency := fs.Int("concurrency", 64, "registrations at once")
+	logs := cli.LogFlags(fs, slog.LevelWarn)
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}
 	if *concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1")
 	}
-	log := cli.Logger(errOut, slog.LevelWarn)
+	log := logs.Logger(errOut)
 	sys, err := cli.Connect(ctx, amqpURL.Raw(), log, amqpbridge.WithConnectionName("atqhost-"+*prefix))
 	if err != nil {
 		return err

@@ -11,25 +11,30 @@ import (
 )
 
 // helpRuns are the command lines that ask every program of the module for its help.
+// logs marks the help of a program that runs (not atq's list of commands), which must
+// offer --log-format and --log-level (issue 9: on every program).
 var helpRuns = []struct {
 	bin  string
 	args []string
+	logs bool
 }{
-	{"atq", []string{"-h"}}, {"atq", []string{"--help"}}, {"atq", []string{"help"}},
-	{"atq", []string{"help", "registry"}}, {"atq", []string{"registry", "-h"}},
-	{"atq", []string{"ls", "-h"}}, {"atq", []string{"inspect", "-h"}}, {"atq", []string{"call", "-h"}},
-	{"atq", []string{"ping", "-h"}}, {"atq", []string{"configurate", "-h"}}, {"atq", []string{"watch", "-h"}},
-	{"atq", []string{"help", "call"}},
-	{"demo", []string{"-h"}},
-	{"intsummator", []string{"-h"}},
-	{"sumrequester", []string{"-h"}},
-	{"atqbench", []string{"-h"}},
-	{"counter", []string{"-h"}},
+	{"atq", []string{"-h"}, false}, {"atq", []string{"--help"}, false}, {"atq", []string{"help"}, false},
+	{"atq", []string{"help", "registry"}, true}, {"atq", []string{"registry", "-h"}, true},
+	{"atq", []string{"ls", "-h"}, true}, {"atq", []string{"inspect", "-h"}, true}, {"atq", []string{"call", "-h"}, true},
+	{"atq", []string{"ping", "-h"}, true}, {"atq", []string{"configurate", "-h"}, true}, {"atq", []string{"watch", "-h"}, true},
+	{"atq", []string{"help", "call"}, true},
+	{"demo", []string{"-h"}, true},
+	{"intsummator", []string{"-h"}, true},
+	{"sumrequester", []string{"-h"}, true},
+	{"atqbench", []string{"-h"}, true},
+	{"atqhost", []string{"-h"}, true},
+	{"counter", []string{"-h"}, true},
 }
 
 // extraPrograms are the programs TestMain does not build, which only this file runs.
 var extraPrograms = []string{
 	"github.com/at-technology/atqueue/internal/bench/cmd/atqbench",
+	"github.com/at-technology/atqueue/internal/bench/cmd/atqhost",
 	"github.com/at-technology/atqueue/internal/e2e/faults/cmd/counter",
 }
 
@@ -56,7 +61,8 @@ var shortFlags = map[string]*regexp.Regexp{
 var knownConflicts = map[string]string{}
 
 // Every program answers -h (and atq its help command) with its usage and exit status 0,
-// and no short option means two things across the programs.
+// every one that runs offers --log-format and --log-level, and no short option means two
+// things across the programs.
 func TestHelpOfEveryProgram(t *testing.T) {
 	t.Parallel()
 	extra, err := proctest.Build("atq-help-", extraPrograms...)
@@ -77,6 +83,9 @@ func TestHelpOfEveryProgram(t *testing.T) {
 		if code != 0 || !strings.Contains(strings.ToLower(text), "usage") {
 			t.Errorf("%s: exit status %d, want 0 and a usage text\n%s", name, code, text)
 			continue
+		}
+		if run.logs && (!strings.Contains(text, "-log-format") || !strings.Contains(text, "-log-level")) {
+			t.Errorf("%s: the usage offers no --log-format or no --log-level\n%s", name, text)
 		}
 		for _, o := range options(text) {
 			key := run.bin + " -" + o.name

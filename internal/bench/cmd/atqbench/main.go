@@ -120,6 +120,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	fs.StringVar(&c.bin, "bin", "", "`DIR` holding atq and atqhost already built (default: build them)")
 	strict := fs.Bool("strict", false, "exit 1 when a target is missed")
 	fs.BoolVar(&c.verbose, "verbose", false, "log the Go runtime's warnings and print every round on stderr")
+	logs := cli.LogFlags(fs, slog.LevelError)
 	if err := cli.Parse(fs, args, false); err != nil {
 		return err
 	}
@@ -148,11 +149,10 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	}
 
 	b := &benchRun{config: c, out: out, errOut: errOut, broker: bench.BrokerPID(ctx), results: results{}}
-	level := slog.LevelError
-	if c.verbose {
-		level = slog.LevelWarn
+	if c.verbose && logs.Level() > slog.LevelWarn {
+		logs.SetLevel(slog.LevelWarn)
 	}
-	b.log = cli.Logger(errOut, level)
+	b.log = logs.Logger(errOut)
 	load := bench.Load()
 	b.line(bench.F("mode", "machine"), bench.F("load", load), bench.F("cores", runtime.NumCPU()),
 		bench.F("gomaxprocs", runtime.GOMAXPROCS(0)), bench.F("go", runtime.Version()), bench.F("broker_pid", b.broker))
