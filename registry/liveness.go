@@ -97,7 +97,10 @@ func (r *registryActor) probed(c actor.Context, m *bridge.Probed) {
 			c.Request(st.bridge, &bridge.DeleteSession{Session: e.sid, Tag: e.name})
 			return
 		}
-		if !gone && !e.draining {
+		// The probe counted what waits in the queue: an empty one is not read. With many
+		// components dead (a host that crashed), reading each empty queue every probe
+		// doubled the broker's work for them.
+		if !gone && !e.draining && m.Messages > 0 {
 			r.drain(c, e)
 		}
 	case registrantsTag:

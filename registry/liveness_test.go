@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
@@ -126,4 +128,79 @@ func TestDirectory(t *testing.T) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// The queue of a dead component is read only when its probe finds something waiting:
+// an empty one is probed and left alone, and a request that arrives in it is drained
+// (and answered) at the next probe.
+func TestDeadComponentEmptyQueueIsNotDrained(t *testing.T) {
+	var probes, drains atomic.Int64
+	ghostQueue := wire.RecieveQueue(wire.SessionID("Ghost"))
+	count := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			switch m := env.Message.(type) {
+			case *bridge.Probe:
+				if m.Queue == ghostQueue {
+					probes.Add(1)
+				}
+			case *bridge.Drain:
+				if m.Queue == ghostQueue {
+					drains.Add(1)
+				}
+			}
+			next(c, env)
+		}
+	}
+	emb := bridge.NewEmbedded()
+	sys, err := actors.New(actors.WithBroker(emb), actors.WithReceiverMiddleware(count))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 20*time.Millisecond), registry.WithStartGrace(20*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
+		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
+	body, _ := reg.Marshal()
+	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+
+	// Dead (start grace and dead-after are tens of milliseconds), then probed many times.
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("never: %s (probes %d, drains %d)", what, probes.Load(), drains.Load())
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}
+	wait("Ghost reported dead", func() bool { // inspect puts nothing in Ghost's queue
+		raw, err := caller.Inspect(ctx, "Ghost")
+		var rec struct {
+			Broker struct {
+				Alive *bool `json:"alive"`
+			} `json:"broker"`
+		}
+		return err == nil && json.Unmarshal(raw, &rec) == nil && rec.Broker.Alive != nil && !*rec.Broker.Alive
+	})
+	seen := probes.Load()
+	wait("20 more probes of Ghost's queue", func() bool { return probes.Load() >= seen+20 })
+	if n := drains.Load(); n != 0 {
+		t.Fatalf("Ghost's empty queue was read %d times in %d probes", n, probes.Load())
+	}
+
+	// A request that waits in the queue is read at the next probe.
+	req := wire.Envelope{Sender: "Caller", Reciever: "Ghost", MessageID: wire.NewID(),
+		Message: json.RawMessage(`{"type": "method", "method": "anything", "args": {}}`)}
+	body, _ = req.Marshal()
+	emb.Publish(ghostQueue, body, nil, nil)
+	wait("the waiting request drained", func() bool { return drains.Load() > 0 })
 }
