@@ -19,26 +19,9 @@ import (
 // A component registered by a peer that then vanished (nothing consumes its queue) is
 // reported not alive, and calls to it fail at once instead of waiting for their deadline.
 func TestDeadComponentFailsFast(t *testing.T) {
-	emb := bridge.NewEmbedded()
-	sys, err := actors.New(actors.WithBroker(emb))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 50*time.Millisecond), registry.WithStartGrace(50*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	caller, err := sys.Spawn(ctx, component.New("Caller"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A peer registers "Ghost" the way a Python component does, and never consumes.
-	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
-		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
-	body, _ := reg.Marshal()
-	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+	_, caller := startWithGhost(ctx, t, 50*time.Millisecond)
 
 	for {
 		raw, err := caller.Inspect(ctx, "Ghost")
@@ -65,13 +48,39 @@ func TestDeadComponentFailsFast(t *testing.T) {
 		}
 	}
 	begin := time.Now()
-	err = caller.Call(ctx, "Ghost", "anything", nil, nil)
+	err := caller.Call(ctx, "Ghost", "anything", nil, nil)
 	if !errors.Is(err, component.ErrNotAlive) {
 		t.Fatalf("err = %v, want ErrNotAlive", err)
 	}
 	if d := time.Since(begin); d > time.Second {
 		t.Fatalf("the dead target took %v to fail", d)
 	}
+}
+
+// startWithGhost starts a system on the embedded broker (its actors wrapped in mw), a
+// registry that probes every 5ms and finds a component dead after deadAfter (its start
+// grace too), and a component "Caller"; then a peer registers "Ghost" the way a Python
+// component does, and never consumes its queue. The system stops with the test.
+func startWithGhost(ctx context.Context, t *testing.T, deadAfter time.Duration, mw ...actor.ReceiverMiddleware) (*bridge.Embedded, *component.Handle) {
+	t.Helper()
+	emb := bridge.NewEmbedded()
+	sys, err := actors.New(actors.WithBroker(emb), actors.WithReceiverMiddleware(mw...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Shutdown(context.Background()) })
+	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, deadAfter), registry.WithStartGrace(deadAfter)); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
+		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
+	body, _ := reg.Marshal()
+	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+	return emb, caller
 }
 
 // The directory (a Go extension) lists every component with its liveness, method count
@@ -151,25 +160,9 @@ func TestDeadComponentEmptyQueueIsNotDrained(t *testing.T) {
 			next(c, env)
 		}
 	}
-	emb := bridge.NewEmbedded()
-	sys, err := actors.New(actors.WithBroker(emb), actors.WithReceiverMiddleware(count))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 20*time.Millisecond), registry.WithStartGrace(20*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	caller, err := sys.Spawn(ctx, component.New("Caller"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
-		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
-	body, _ := reg.Marshal()
-	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+	emb, caller := startWithGhost(ctx, t, 20*time.Millisecond, count)
 
 	// Dead (start grace and dead-after are tens of milliseconds), then probed many times.
 	wait := func(what string, cond func() bool) {
@@ -200,7 +193,7 @@ func TestDeadComponentEmptyQueueIsNotDrained(t *testing.T) {
 	// A request that waits in the queue is read at the next probe.
 	req := wire.Envelope{Sender: "Caller", Reciever: "Ghost", MessageID: wire.NewID(),
 		Message: json.RawMessage(`{"type": "method", "method": "anything", "args": {}}`)}
-	body, _ = req.Marshal()
+	body, _ := req.Marshal()
 	emb.Publish(ghostQueue, body, nil, nil)
 	wait("the waiting request drained", func() bool { return drains.Load() > 0 })
 }
