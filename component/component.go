@@ -253,8 +253,8 @@ func compileArgs(args reflect.Type, allowExtra bool, inputs []schema.Input) (*sc
 	if err != nil {
 		return nil, err
 	}
-	validators.Store(key, v)
-	return v, nil
+	shared, _ := validators.LoadOrStore(key, v) // two first starts at once keep one
+	return shared.(*schema.Validator), nil
 }
 
 func (m *method) derive(args, result reflect.Type) error {
