@@ -58,18 +58,10 @@ func (s *Calls) Clients() int {
 }
 
 func (s *Calls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
+	fl, ok := openEvents(w)
 	if !ok {
-		http.Error(w, "streaming is not supported here", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	_, _ = fmt.Fprint(w, "retry: 2000\n\n")
-	fl.Flush()
 	ch := make(chan []byte, callsBuffer)
 	s.mu.Lock()
 	s.subs[ch] = struct{}{}

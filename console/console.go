@@ -158,11 +158,14 @@ func (c *Console) directory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-func (c *Console) events(w http.ResponseWriter, r *http.Request) {
+// openEvents starts a server-sent events stream on w: the headers, status 200 and the
+// client's reconnection delay, flushed. Without an http.Flusher it answers 500 and
+// returns false.
+func openEvents(w http.ResponseWriter) (http.Flusher, bool) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming is not supported here", http.StatusInternalServerError)
-		return
+		return nil, false
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -171,6 +174,14 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = fmt.Fprint(w, "retry: 2000\n\n")
 	fl.Flush()
+	return fl, true
+}
+
+func (c *Console) events(w http.ResponseWriter, r *http.Request) {
+	fl, ok := openEvents(w)
+	if !ok {
+		return
+	}
 
 	ch := c.feed.subscribe()
 	defer c.feed.unsubscribe(ch)
