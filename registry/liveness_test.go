@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -196,4 +197,73 @@ func TestDeadComponentEmptyQueueIsNotDrained(t *testing.T) {
 	body, _ := req.Marshal()
 	emb.Publish(ghostQueue, body, nil, nil)
 	wait("the waiting request drained", func() bool { return drains.Load() > 0 })
+}
+
+// A request routed to a component whose last probe is older than probeEvery probes it at
+// once: with more components than WithProbeRate allows in probeEvery the background round
+// is slow, and the callers of a component that died must not wait for it.
+func TestRoutedRequestProbesStaleTarget(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	emb := bridge.NewEmbedded()
+	sys, err := actors.New(actors.WithBroker(emb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	// One background probe a second for 60 components and Ghost: about a minute a round.
+	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(50*time.Millisecond, 50*time.Millisecond),
+		registry.WithStartGrace(50*time.Millisecond), registry.WithProbeRate(1)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		if _, err := sys.Spawn(ctx, component.New(fmt.Sprintf("Filler%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caller, err := sys.Spawn(ctx, component.New("Caller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ghost registers as a Python peer does and consumes its queue, then vanishes.
+	sid := wire.SessionID("Ghost")
+	if err := emb.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := emb.Consume(ctx, wire.RecieveQueue(sid), 1, func(*bridge.Delivery) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
+		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
+	body, _ := reg.Marshal()
+	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+	for seen := false; !seen; {
+		dir, err := caller.Directory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range dir {
+			seen = seen || e.Name == "Ghost" && e.Consumers == 1
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("Ghost was never seen consuming its queue")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		callCtx, stop := context.WithTimeout(ctx, 300*time.Millisecond)
+		err := caller.Call(callCtx, "Ghost", "anything", nil, nil)
+		stop()
+		if errors.Is(err, component.ErrNotAlive) {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("calls to Ghost, dead, never failed as not alive: %v", err)
+		}
+	}
 }

@@ -233,10 +233,7 @@ func (r *registryActor) checkAnswers(c actor.Context) {
 			continue
 		}
 		pending = true
-		if !e.probing {
-			e.probing = true
-			c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(e.sid), Tag: e.sid})
-		}
+		r.probe(c, e, now)
 	}
 	if pending {
 		c.Request(st.bridge, &bridge.Probe{Queue: wire.RecieveQueue(wire.RegistrySession), Tag: registrantsTag{}})

@@ -51,6 +51,7 @@ func TestBadOptionsAreRefused(t *testing.T) {
 		{[]string{"-dh", "http://x"}, `-dh/--debugger-host "http://x" is not a host name or an IP address`},
 		{[]string{"-H", ""}, "-H/--host is empty"},
 		{[]string{"--probe-every", "0s"}, "--probe-every 0s is not positive"},
+		{[]string{"--probe-rate", "0"}, "--probe-rate 0 is not positive"},
 		{[]string{"--linger", "-1s"}, "--linger -1s is negative"},
 		{[]string{"--forget-dead-after", "-1h"}, "--forget-dead-after -1h0m0s is negative"},
 		{[]string{"--max-description", "0"}, "--max-description, --max-name and --max-methods must be positive"},

@@ -27,6 +27,7 @@ type registryOptions struct {
 	state      string
 	deadAfter  time.Duration
 	probeEvery time.Duration
+	probeRate  int
 	startGrace time.Duration
 	linger     time.Duration
 	forgetDead time.Duration
@@ -66,6 +67,7 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.state, "state", "", "")
 	fs.DurationVar(&o.deadAfter, "dead-after", 2*time.Second, "")
 	fs.DurationVar(&o.probeEvery, "probe-every", time.Second, "")
+	fs.IntVar(&o.probeRate, "probe-rate", reg.DefaultProbeRate, "")
 	fs.DurationVar(&o.startGrace, "start-grace", 30*time.Second, "")
 	fs.DurationVar(&o.linger, "linger", 30*time.Second, "")
 	fs.DurationVar(&o.forgetDead, "forget-dead-after", 0, "")
@@ -108,6 +110,10 @@ directory:
                                  2s; 0: never)
   --probe-every DURATION         how often every component's queue is checked for a
                                  consumer, one passive declare each (default 1s)
+  --probe-rate N                 at most N of those checks a second (default 200): with
+                                 more than probe-every × N components the round takes
+                                 longer; a call to a component not checked for
+                                 probe-every checks it at once
   --start-grace DURATION         how long a component may take after it registered to
                                  consume its queue before it is reported not alive
                                  (default 30s: a Python component consumes from start())
@@ -164,6 +170,8 @@ func (o *registryOptions) check() error {
 		return cli.Usagef("--dead-after %v is negative (0 turns it off)", o.deadAfter)
 	case o.probeEvery <= 0:
 		return cli.Usagef("--probe-every %v is not positive", o.probeEvery)
+	case o.probeRate <= 0:
+		return cli.Usagef("--probe-rate %d is not positive", o.probeRate)
 	case o.startGrace < 0:
 		return cli.Usagef("--start-grace %v is negative", o.startGrace)
 	case o.standbyRetry <= 0:
@@ -266,7 +274,7 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if statePath != "" {
 		log.Info("directory kept in a file", "state", statePath)
 	}
-	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithStartGrace(o.startGrace),
+	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithProbeRate(o.probeRate), reg.WithStartGrace(o.startGrace),
 		reg.WithLinger(o.linger), reg.WithForgetDead(o.forgetDead), reg.WithLimits(o.limits)}
 	waitFor := ctx
 	if o.standby {
