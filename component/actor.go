@@ -46,6 +46,11 @@ type core struct {
 	pending  map[string]waiter // calls made: request id → who waits for the answer
 	internal map[string]internalKind
 	checkTmr *time.Timer // the next check that the registry still knows this component
+	// checkSeq numbers the probes of the registry checks (see checkRegistry); a probe
+	// whose answer is not the last one's is stale.
+	checkSeq     int
+	checkProbing bool // a check's probe is on its way
+	checkNoProbe bool // the transport cannot count consumers: every check asks the registry
 
 	seen     *seen    // recent requests and their answers
 	journal  *journal // nil without WithDedupeFile
@@ -78,6 +83,7 @@ type (
 	startFailed   struct{ err error }
 	checkDue      struct{}
 	checkTimeout  struct{ id string }
+	checkLate     struct{ seq int } // a check's probe did not come back in time
 	leaveDeadline struct{}
 )
 
@@ -127,6 +133,13 @@ func (a *componentActor) Receive(c actor.Context) {
 		k.journaled(c, m)
 	case *checkDue:
 		k.checkRegistry(c)
+	case *bridge.Probed:
+		k.checkProbed(c, m)
+	case *checkLate:
+		if k.checkProbing && m.seq == k.checkSeq {
+			k.checkProbing = false
+			k.askRegistry(c)
+		}
 	case *checkTimeout:
 		if k.internal[m.id] == checkRegistration {
 			delete(k.internal, m.id)

@@ -72,12 +72,15 @@ func WithDedupeWindow(n int) Option { return func(c *Component) { c.dedupeWindow
 // is answered with an error instead of started again. One file per component.
 func WithDedupeFile(path string) Option { return func(c *Component) { c.dedupeFile = path } }
 
-// WithRegistryCheck sets how often the component asks the registry whether it is still
-// registered (default 15s, each time within ±20% so that components started together do
-// not ask together; 0 turns it off). When the registry has forgotten it (a registry
-// restarted without its state) or does not answer, the component registers again, on the
-// same session. The check also renews the component's subscription to the directory
-// (direct calls).
+// WithRegistryCheck sets how often the component checks that the registry still knows it
+// (default 15s, each time within ±20% so that components started together do not check
+// together; 0 turns it off). The check counts the consumers of the component's send
+// queue, which the registry consumes for every component it knows, and asks the registry
+// only when there is none (or the transport cannot count them). When the registry has
+// forgotten it (a registry restarted without its state) or does not answer, the
+// component registers again, on the same session. A component that follows the
+// directory (it made a call, direct calls on) always asks: the question also renews its
+// subscription.
 func WithRegistryCheck(every time.Duration) Option {
 	return func(c *Component) { c.registryCheck = every }
 }

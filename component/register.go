@@ -295,14 +295,61 @@ func (k *core) scheduleCheck(c actor.Context) {
 	k.checkTmr = time.AfterFunc(every, func() { sys.Root.Send(self, &checkDue{}) })
 }
 
-// checkRegistry asks the registry whether it still knows this component; when it does
-// not (a registry restarted without its state), or does not answer within the check's
-// interval (a registry that lost its directory does not consume this component's queue),
-// the component registers again, on the same session.
+// checkRegistry checks that the registry still knows this component. The registry
+// consumes the send queue of every component it knows, so the check first counts that
+// queue's consumers (one passive declare, answered by the broker alone); only when it has
+// none (a registry restarted without its state, or none running), or the transport
+// cannot count, is the registry asked (see askRegistry). A component that follows the
+// directory always asks: the question also renews its subscription. Asking the registry
+// every 15s from each of 1,000 components was a steady stream of routed messages that
+// slowed every other routed call.
 func (k *core) checkRegistry(c actor.Context) {
 	if k.phase != serving || k.reg != nil {
 		return
 	}
+	if k.dir.id != "" || k.checkNoProbe {
+		k.askRegistry(c)
+		return
+	}
+	k.checkSeq++
+	k.checkProbing = true
+	c.Request(k.bridge, &bridge.Probe{Queue: wire.SendQueue(k.h.sid), Tag: checkTag{seq: k.checkSeq}})
+	self, sys, seq := c.Self(), c.ActorSystem(), k.checkSeq
+	k.checkTmr = time.AfterFunc(k.def.registryCheck, func() { sys.Root.Send(self, &checkLate{seq: seq}) })
+}
+
+// checkTag tags the probe of a registry check.
+type checkTag struct{ seq int }
+
+// checkProbed takes the count of the send queue's consumers: with one, the registry
+// serves this component and the next check is scheduled; otherwise the registry is asked.
+func (k *core) checkProbed(c actor.Context, m *bridge.Probed) {
+	tag, ok := m.Tag.(checkTag)
+	if !ok || !k.checkProbing || tag.seq != k.checkSeq {
+		return
+	}
+	k.checkProbing = false
+	if k.checkTmr != nil {
+		k.checkTmr.Stop()
+	}
+	if k.phase != serving || k.reg != nil {
+		return
+	}
+	if errors.Is(m.Err, bridge.ErrUnsupported) {
+		k.checkNoProbe = true
+	}
+	if m.Err == nil && m.Consumers > 0 {
+		k.scheduleCheck(c)
+		return
+	}
+	k.askRegistry(c)
+}
+
+// askRegistry asks the registry whether it still knows this component; when it does not
+// (a registry restarted without its state), or does not answer within the check's
+// interval (a registry that lost its directory does not consume this component's queue),
+// the component registers again, on the same session.
+func (k *core) askRegistry(c actor.Context) {
 	msg, err := wire.Compact(wire.Object{{Key: "type", Value: wire.TypeCheckRegistered}, {Key: "component", Value: k.def.name}})
 	if err != nil {
 		return

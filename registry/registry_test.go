@@ -5,12 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/at-technology/atqueue/actors"
+	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
 	"github.com/at-technology/atqueue/registry"
+	"github.com/at-technology/atqueue/wire"
 	"go.uber.org/goleak"
 )
 
@@ -120,5 +124,54 @@ func TestStaleUnregisterIsIgnored(t *testing.T) {
 	}
 	if ok, err := caller.CheckRegistered(ctx, "IntSummator"); err != nil || !ok {
 		t.Fatalf("registered = %v, %v", ok, err)
+	}
+}
+
+// A component checks that the registry still knows it by counting the consumers of its
+// send queue, which the registry consumes; it asks the registry (check_registered, a
+// routed message each way) only when nothing consumes that queue. 1,000 components asking
+// every 15s slowed every routed call.
+func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
+	var probes, asks atomic.Int64
+	counter := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			switch m := env.Message.(type) {
+			case *bridge.Probe:
+				if _, send, ok := wire.ParseQueue(m.Queue); ok && send {
+					probes.Add(1)
+				}
+			case *bridge.Delivery:
+				if e, err := wire.Decode(m.Body, 0); err == nil && e.Reciever == wire.RegistryName &&
+					wire.PeekType(e.Message) == wire.TypeCheckRegistered {
+					asks.Add(1)
+				}
+			}
+			next(c, env)
+		}
+	}
+	sys, err := actors.New(actors.WithReceiverMiddleware(counter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := sys.StartRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := component.New("IntSummator", component.WithRegistryCheck(20*time.Millisecond))
+	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	if _, err := sys.Spawn(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for probes.Load() < 5 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the component counted its send queue's consumers %d times in 10s; want 5", probes.Load())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if n := asks.Load(); n != 0 {
+		t.Fatalf("the component asked the registry %d times while the registry consumed its queue", n)
 	}
 }
