@@ -29,7 +29,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestPoolRunsReusesAndRetires: every function runs; a goroutine that finished is used
 // again rather than a new one started; idle ones end after the idle timeout; close waits.
 func TestPoolRunsReusesAndRetires(t *testing.T) {
-	p := newPool(10, 100*time.Millisecond)
+	// Reuse, with an idle timeout no run reaches: with a short one, the reaper could end a
+	// parked goroutine between the two counts.
+	p := newPool(10, time.Hour)
 	var ran atomic.Int64
 	var wg sync.WaitGroup
 	for range 1000 {
@@ -46,16 +48,24 @@ func TestPoolRunsReusesAndRetires(t *testing.T) {
 	p.Schedule(func() { close(done) })
 	<-done
 	waitFor(t, "the goroutine parks again", func() bool { return p.parkedCount() == before })
-	waitFor(t, "idle goroutines end", func() bool { return p.parkedCount() == 0 })
 	p.close()
+
+	q := newPool(10, 20*time.Millisecond)
+	for range 100 {
+		wg.Add(1)
+		q.Schedule(wg.Done)
+	}
+	wg.Wait()
+	waitFor(t, "idle goroutines end", func() bool { return q.parkedCount() == 0 })
+	q.close()
 	late := make(chan struct{})
-	p.Schedule(func() { close(late) }) // after close: on a goroutine of its own
+	q.Schedule(func() { close(late) }) // after close: on a goroutine of its own
 	select {
 	case <-late:
 	case <-time.After(5 * time.Second):
 		t.Fatal("a function scheduled after close did not run")
 	}
-	p.close() // idempotent
+	q.close() // idempotent
 }
 
 // TestPoolCloseWaitsForRunning: close returns only once a running function has returned.
