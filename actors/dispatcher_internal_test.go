@@ -29,8 +29,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestPoolRunsReusesAndRetires: every function runs; a goroutine that finished is used
 // again rather than a new one started; idle ones end after the idle timeout; close waits.
 func TestPoolRunsReusesAndRetires(t *testing.T) {
-	// Reuse, with an idle timeout no run reaches: with a short one, the reaper could end a
-	// parked goroutine between the two counts.
 	p := newPool(10, time.Hour)
 	var ran atomic.Int64
 	var wg sync.WaitGroup
@@ -42,13 +40,33 @@ func TestPoolRunsReusesAndRetires(t *testing.T) {
 	if ran.Load() != 1000 {
 		t.Fatalf("ran %d of 1000", ran.Load())
 	}
-	waitFor(t, "a goroutine parks", func() bool { return p.parkedCount() > 0 })
-	before := p.parkedCount()
-	done := make(chan struct{})
-	p.Schedule(func() { close(done) })
-	<-done
-	waitFor(t, "the goroutine parks again", func() bool { return p.parkedCount() == before })
 	p.close()
+
+	// Reuse: one goroutine, parked, runs the next function and parks again. (After a
+	// concurrent batch some goroutines may still be on their way to park, so the count
+	// of parked ones proves nothing there.)
+	r := newPool(10, time.Hour)
+	first := func() *worker {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.parked[0]
+	}
+	done := make(chan struct{})
+	r.Schedule(func() { close(done) })
+	<-done
+	waitFor(t, "the goroutine parks", func() bool { return r.parkedCount() == 1 })
+	w := first()
+	release := make(chan struct{})
+	r.Schedule(func() { <-release })
+	if n := r.parkedCount(); n != 0 {
+		t.Fatalf("%d goroutines still parked while a function runs; the parked one was not used", n)
+	}
+	close(release)
+	waitFor(t, "the goroutine parks again", func() bool { return r.parkedCount() == 1 })
+	if first() != w {
+		t.Fatal("a new goroutine ran the function; the parked one was not used")
+	}
+	r.close()
 
 	q := newPool(10, 20*time.Millisecond)
 	for range 100 {
