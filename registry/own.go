@@ -70,6 +70,9 @@ func (r *registryActor) openedOwn(c actor.Context, m *bridge.Opened) {
 		st.standing = false
 		r.restore(c)
 		r.probeAll(c)
+		if !st.restoring {
+			r.handleHeld(c)
+		}
 	case st.standing || st.cfg.standby && errors.Is(m.Err, bridge.ErrInUse):
 		if !st.standing {
 			st.cfg.log.Warn("another registry serves this virtual host; standing by", "queue", m.Queue, "retry", st.cfg.standbyEvery)

@@ -204,8 +204,14 @@ type state struct {
 
 	store     *store // the state file's reader and writer; nil without one
 	restoring bool   // a load of the state file is on its way
-	saving    bool   // the store writes a snapshot; the next waits for its *stateSaved
-	dirty     bool   // the directory changed since the last snapshot
+	// held are the deliveries that came before the registry served with its saved
+	// directory back: the consumers of a registry that stopped may still hand over what
+	// they took (a restarted registry has the same PID), and a request routed before its
+	// target is restored would be answered "not registered yet", a directory request with
+	// an empty directory.
+	held   []*bridge.Delivery
+	saving bool // the store writes a snapshot; the next waits for its *stateSaved
+	dirty  bool // the directory changed since the last snapshot
 
 	ticker     *time.Timer // the next slice of a round of liveness probes
 	probeNext  int         // where in order the next slice starts
@@ -326,6 +332,10 @@ func (r *registryActor) Receive(c actor.Context) {
 			r.unroutable(c, u)
 		}
 	case *bridge.Delivery:
+		if !st.active || st.restoring {
+			st.held = append(st.held, m)
+			return
+		}
 		r.handle(c, m)
 	case *lingerEnd:
 		if st.lingering[m.sid] == m.l {
@@ -573,6 +583,7 @@ func (r *registryActor) restore(c actor.Context) {
 func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 	st := r.st
 	st.restoring = false
+	defer r.handleHeld(c)
 	defer r.notify(c)
 	defer r.persist()
 	saved, err := m.entries, m.err
@@ -596,6 +607,18 @@ func (r *registryActor) restored(c actor.Context, m *stateLoaded) {
 	}
 	if len(saved) > 0 {
 		st.cfg.log.Info("directory restored", "components", len(saved), "file", st.cfg.stateFile)
+	}
+}
+
+// handleHeld handles the deliveries held while the directory was restored.
+func (r *registryActor) handleHeld(c actor.Context) {
+	if !r.st.active || r.st.restoring {
+		return
+	}
+	held := r.st.held
+	r.st.held = nil
+	for _, d := range held {
+		r.handle(c, d)
 	}
 }
 
