@@ -167,6 +167,7 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 	e.setMethods(desc.JSON)
 	e.instance = instance
 	e.direct = onSession(d)
+	e.line = nil
 	e.lastAlive = time.Now()
 	e.registeredAt = e.lastAlive
 	// A Go registrant answered on its own queue consumes it already: no start grace.

@@ -161,6 +161,7 @@ type entry struct {
 	probed       bool
 	probing      bool      // a probe is on its way: do not pile up more while the broker is away
 	probeSent    time.Time // when the last probe was sent
+	line         []byte    // its line of the state file (see savedEntry); nil: to encode
 	seen         bool      // its queue has had a consumer since it registered
 	draining     bool      // a Drain of its queue is on its way
 
@@ -640,7 +641,10 @@ func (r *registryActor) persist() {
 	out := make([]savedEntry, 0, len(st.order))
 	for _, n := range st.order {
 		e := st.byName[n]
-		out = append(out, savedEntry{Name: e.name, SessionID: e.sid, Description: e.desc, Direct: e.direct})
+		if e.line == nil {
+			e.line = appendEntry(nil, savedEntry{Name: e.name, SessionID: e.sid, Description: e.desc, Direct: e.direct})
+		}
+		out = append(out, savedEntry{line: e.line})
 	}
 	st.store.save(out)
 }

@@ -30,6 +30,11 @@ type savedEntry struct {
 	SessionID   string          `json:"session_id"`
 	Description json.RawMessage `json:"description"`
 	Direct      bool            `json:"direct,omitempty"` // it takes direct calls
+
+	// line is the entry as encodeState writes it, when encoded already (the registry
+	// keeps each component's line until it registers again: a snapshot of 1,000
+	// components copies them instead of encoding them again). Never changed once set.
+	line []byte
 }
 
 func loadState(path string) ([]savedEntry, error) {
@@ -56,31 +61,45 @@ func loadState(path string) ([]savedEntry, error) {
 func encodeState(buf []byte, entries []savedEntry) []byte {
 	size := 4
 	for _, e := range entries {
-		size += len(e.Name) + len(e.SessionID) + len(e.Description) + 64
+		if e.line != nil {
+			size += len(e.line) + 4
+		} else {
+			size += len(e.Name) + len(e.SessionID) + len(e.Description) + 64
+		}
 	}
 	b := slices.Grow(buf[:0], size)
 	b = append(b, "[\n"...)
 	for i, e := range entries {
-		desc := e.Description
-		if len(desc) == 0 {
-			desc = json.RawMessage("null")
+		b = append(b, "  "...)
+		if e.line != nil {
+			b = append(b, e.line...)
+		} else {
+			b = appendEntry(b, e)
 		}
-		b = append(b, `  {"name": `...)
-		b = wire.AppendString(b, e.Name)
-		b = append(b, `, "session_id": `...)
-		b = wire.AppendString(b, e.SessionID)
-		b = append(b, `, "description": `...)
-		b = append(b, desc...)
-		if e.Direct {
-			b = append(b, `, "direct": true`...)
-		}
-		b = append(b, '}')
 		if i < len(entries)-1 {
 			b = append(b, ',')
 		}
 		b = append(b, '\n')
 	}
 	return append(b, "]\n"...)
+}
+
+// appendEntry appends e as one object of the state file.
+func appendEntry(b []byte, e savedEntry) []byte {
+	desc := e.Description
+	if len(desc) == 0 {
+		desc = json.RawMessage("null")
+	}
+	b = append(b, `{"name": `...)
+	b = wire.AppendString(b, e.Name)
+	b = append(b, `, "session_id": `...)
+	b = wire.AppendString(b, e.SessionID)
+	b = append(b, `, "description": `...)
+	b = append(b, desc...)
+	if e.Direct {
+		b = append(b, `, "direct": true`...)
+	}
+	return append(b, '}')
 }
 
 // saveState writes entries to path through a temporary file, synced and renamed over it,

@@ -77,3 +77,19 @@ func TestStoreWritesLastSnapshotAtClose(t *testing.T) {
 		t.Fatalf("the file holds %+v, want the last snapshot", out)
 	}
 }
+
+// A snapshot made of the lines the registry keeps per component is the file the fields
+// would make.
+func TestStateLinesMatchFields(t *testing.T) {
+	in := []savedEntry{
+		{Name: `Quote"d`, SessionID: "3b77ae37-4633-3abc-8d5f-e38581de1aba", Description: json.RawMessage(`{"name":"Quote\"d","methods":{}}`), Direct: true},
+		{Name: "Второй", SessionID: "8f6a1c3e-0d0f-3c55-9b0a-2f1b2b9c1f10"},
+	}
+	lines := make([]savedEntry, len(in))
+	for i, e := range in {
+		lines[i] = savedEntry{line: appendEntry(nil, e)}
+	}
+	if a, b := string(encodeState(nil, in)), string(encodeState(nil, lines)); a != b {
+		t.Fatalf("from the fields:\n%s\nfrom the lines:\n%s", a, b)
+	}
+}
