@@ -27,7 +27,8 @@ type Burst struct {
 	// Wait bounds each wait on the registry between the bursts: until its liveness check
 	// has seen every component of the first burst consume its queue (one never seen is
 	// given atq registry's --start-grace, 30 s, before it counts as dead), then, after the
-	// crash, until it has found them dead (about 2 s); so that the second burst finds them
+	// crash, until it has found them dead (about 2 s plus a round of liveness probes: 5 s
+	// for 1,000 at atq registry's --probe-rate 200); so that the second burst finds them
 	// all dead. A wait that times out is not an error: some are then still alive.
 	Wait time.Duration
 }
