@@ -151,6 +151,13 @@ func TestHangUntilCut(t *testing.T) {
 	if _, err := io.WriteString(c, "ping\n"); err != nil {
 		t.Fatal(err)
 	}
+	// The dial returns once the kernel has the connection; the proxy's accept loop may
+	// not have taken it yet.
+	for deadline := time.Now().Add(5 * time.Second); p.Accepted() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the proxy did not accept the connection within 5s")
+		}
+	}
 	if n := p.Cut(); n != 1 {
 		t.Errorf("Cut() = %d, want 1", n)
 	}
