@@ -77,11 +77,17 @@ func startWithGhost(ctx context.Context, t *testing.T, deadAfter time.Duration, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	registerGhost(emb)
+	return emb, caller
+}
+
+// registerGhost registers "Ghost" on emb the way a Python peer does: on the registry's
+// queue, with no instance.
+func registerGhost(emb *bridge.Embedded) {
 	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
 		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
 	body, _ := reg.Marshal()
 	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
-	return emb, caller
 }
 
 // The directory (a Go extension) lists every component with its liveness, method count
@@ -108,10 +114,7 @@ func TestDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := time.Now().Add(-time.Second)
-	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
-		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
-	body, _ := reg.Marshal()
-	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+	registerGhost(emb)
 	for {
 		dir, err := caller.Directory(ctx)
 		if err != nil {
@@ -234,10 +237,7 @@ func TestRoutedRequestProbesStaleTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := wire.Envelope{Sender: "Ghost", Reciever: wire.RegistryName, MessageID: wire.NewID(),
-		Message: json.RawMessage(`{"type": "register", "component": {"name": "Ghost", "description": null, "methods": {}}}`)}
-	body, _ := reg.Marshal()
-	emb.Publish(wire.SendQueue(wire.RegistrySession), body, nil, nil)
+	registerGhost(emb)
 	for seen := false; !seen; {
 		dir, err := caller.Directory(ctx)
 		if err != nil {

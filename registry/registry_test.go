@@ -79,6 +79,13 @@ func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 	}
 }
 
+// checkingSummator is an IntSummator that checks its registration every 20ms.
+func checkingSummator() *component.Component {
+	c := component.New("IntSummator", component.WithRegistryCheck(20*time.Millisecond))
+	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
+	return c
+}
+
 // An unregister that waited in a component's queue while no registry ran does not remove
 // the component's next registration.
 func TestStaleUnregisterIsIgnored(t *testing.T) {
@@ -92,12 +99,7 @@ func TestStaleUnregisterIsIgnored(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx); err != nil {
 		t.Fatal(err)
 	}
-	newSum := func() *component.Component {
-		c := component.New("IntSummator", component.WithRegistryCheck(20*time.Millisecond))
-		component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-		return c
-	}
-	first, err := sys.Spawn(ctx, newSum())
+	first, err := sys.Spawn(ctx, checkingSummator())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func TestStaleUnregisterIsIgnored(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sys.Spawn(ctx, newSum()); err != nil {
+	if _, err := sys.Spawn(ctx, checkingSummator()); err != nil {
 		t.Fatal(err)
 	}
 	var sum int
@@ -159,9 +161,7 @@ func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c := component.New("IntSummator", component.WithRegistryCheck(20*time.Millisecond))
-	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-	if _, err := sys.Spawn(ctx, c); err != nil {
+	if _, err := sys.Spawn(ctx, checkingSummator()); err != nil {
 		t.Fatal(err)
 	}
 	for probes.Load() < 5 {
