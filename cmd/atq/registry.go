@@ -112,8 +112,8 @@ directory:
                                  consumer, one passive declare each (default 1s)
   --probe-rate N                 at most N of those checks a second (default 200): with
                                  more than probe-every × N components the round takes
-                                 longer; a call to a component not checked for
-                                 probe-every checks it at once
+                                 longer; a call the registry routes to a component
+                                 not checked for probe-every checks it at once
   --start-grace DURATION         how long a component may take after it registered to
                                  consume its queue before it is reported not alive
                                  (default 30s: a Python component consumes from start())
