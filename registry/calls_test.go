@@ -163,9 +163,7 @@ func newCallsFixture(t *testing.T, ctx context.Context, opts ...actors.Option) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := component.New("IntSummator")
-	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-	if _, err := sys.Spawn(ctx, sum); err != nil {
+	if _, err := sys.Spawn(ctx, summator()); err != nil {
 		t.Fatal(err)
 	}
 	caller, err := sys.Spawn(ctx, component.New("Caller"))

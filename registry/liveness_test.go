@@ -104,9 +104,7 @@ func TestDirectory(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 50*time.Millisecond), registry.WithStartGrace(50*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
-	sum := component.New("IntSummator")
-	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-	if _, err := sys.Spawn(ctx, sum); err != nil {
+	if _, err := sys.Spawn(ctx, summator()); err != nil {
 		t.Fatal(err)
 	}
 	caller, err := sys.Spawn(ctx, component.New("Caller"))

@@ -39,9 +39,7 @@ func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx, registry.WithStateFile(state)); err != nil {
 		t.Fatal(err)
 	}
-	sum := component.New("IntSummator")
-	component.Method(sum, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
-	if _, err := sys.Spawn(ctx, sum); err != nil {
+	if _, err := sys.Spawn(ctx, summator()); err != nil {
 		t.Fatal(err)
 	}
 	caller, err := sys.Spawn(ctx, component.New("Caller"))
@@ -79,11 +77,16 @@ func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 	}
 }
 
-// checkingSummator is an IntSummator that checks its registration every 20ms.
-func checkingSummator() *component.Component {
-	c := component.New("IntSummator", component.WithRegistryCheck(20*time.Millisecond))
+// summator is an IntSummator whose int_sum adds two ints.
+func summator(opts ...component.Option) *component.Component {
+	c := component.New("IntSummator", opts...)
 	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
 	return c
+}
+
+// checkingSummator is a summator that checks its registration every 20ms.
+func checkingSummator() *component.Component {
+	return summator(component.WithRegistryCheck(20 * time.Millisecond))
 }
 
 // An unregister that waited in a component's queue while no registry ran does not remove
