@@ -70,9 +70,7 @@ func (r *registryActor) openedOwn(c actor.Context, m *bridge.Opened) {
 		st.standing = false
 		r.restore(c)
 		r.probeAll(c)
-		if !st.restoring {
-			r.handleHeld(c)
-		}
+		r.handleHeld(c) // at once without a state file; after the load with one
 	case st.standing || st.cfg.standby && errors.Is(m.Err, bridge.ErrInUse):
 		if !st.standing {
 			st.cfg.log.Warn("another registry serves this virtual host; standing by", "queue", m.Queue, "retry", st.cfg.standbyEvery)
