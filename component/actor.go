@@ -65,6 +65,7 @@ type core struct {
 	released    bool   // the queue's consumer was released
 
 	baseCtx    context.Context // parent of every method's context; cancelled at the stop
+	serveCtx   context.Context // baseCtx with the Handle, for FromContext
 	cancelBase context.CancelFunc
 }
 

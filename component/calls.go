@@ -33,11 +33,12 @@ func (k *core) call(c actor.Context, m *callRequest) {
 	}
 	k.followDirectory(c)
 	w := waiter{pid: c.Sender(), stream: m.stream}
-	p := &bridge.Publish{Queue: k.sendQueue(), Body: m.body, Headers: m.headers, FailFast: m.failFast,
-		Notify: c.Self(), ErrorsOnly: true, Tag: callTag{id: m.id}}
+	p := &bridge.Publish{Body: m.body, FailFast: m.failFast, Notify: c.Self(), ErrorsOnly: true}
 	if to, ok := k.directPeer(m.receiver); ok && !m.stream {
 		w.direct, w.to, w.method, w.start, w.body, w.headers = true, m.receiver, m.method, time.Now(), m.body, m.headers
 		p.Queue, p.Headers, p.Tag = to.queue, k.directHeaders(m.headers), directTag{id: m.id}
+	} else {
+		p.Queue, p.Headers, p.Tag = k.sendQueue(), m.headers, callTag{id: m.id}
 	}
 	k.pending[m.id] = w
 	k.h.metrics.Pending(k.def.name, len(k.pending))
@@ -86,7 +87,7 @@ func (k *core) answered(c actor.Context, env wire.Envelope, headers wire.Headers
 			outcome, text := wire.Outcome(env.Sender, env.Message)
 			k.ended(c, env.AnswerTo, w, outcome, text)
 		}
-		c.Send(w.pid, &toCaller{id: env.AnswerTo, msg: &callAnswer{env: env}})
+		c.Send(w.pid, &callAnswer{id: env.AnswerTo, env: env})
 		return
 	}
 	if kind, ok := k.internal[env.AnswerTo]; ok {

@@ -109,7 +109,7 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		}
 		return wire.ErrorsMessage(err.Error())
 	}
-	return wire.Object{{Key: "type", Value: wire.TypeMethodResult}, {Key: "result", Value: res}}
+	return wire.MethodResult{Result: res}
 }
 
 // argMaps holds empty maps for exec to decode and validate arguments into. Neither

@@ -74,15 +74,28 @@ func (h *Handle) Call(ctx context.Context, receiver, method string, args, result
 	if args == nil {
 		args = struct{}{}
 	}
-	a, err := wire.Compact(args)
+	// The request's message is written in one buffer, the arguments straight into it.
+	buf := payloads.Get().(*[]byte)
+	defer putPayload(buf)
+	msg := append((*buf)[:0], `{"type":"`+wire.TypeExecMethod+`","method":`...)
+	msg = wire.AppendString(msg, method)
+	msg = append(msg, `,"args":`...)
+	at := len(msg)
+	msg, err := wire.AppendCompact(msg, args)
+	*buf = msg[:0]
 	if err != nil {
 		return fmt.Errorf("encoding arguments of %s.%s: %w", receiver, method, err)
 	}
-	if len(a) == 0 || a[0] != '{' {
+	if len(msg) == at || msg[at] != '{' {
 		return fmt.Errorf("%w: arguments of %s.%s must encode as a JSON object", ErrInvalidArguments, receiver, method)
 	}
-	msg := wire.Object{{Key: "type", Value: wire.TypeExecMethod}, {Key: "method", Value: method}, {Key: "args", Value: json.RawMessage(a)}}
-	ans, err := h.Request(ctx, receiver, msg, opts...)
+	msg = append(msg, '}')
+	*buf = msg[:0]
+	f, err := h.send(receiver, msg, method, opts, 1, false)
+	if err != nil {
+		return err
+	}
+	ans, err := f.Wait(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,11 +121,25 @@ type Reply struct {
 // for the answer, like Call. It is the building block of Call, Ping and the registry
 // queries; an "errors" answer is returned as a Reply, not as an error.
 func (h *Handle) Request(ctx context.Context, receiver string, message any, opts ...CallOption) (Reply, error) {
-	f, err := h.Send(receiver, message, opts...)
+	payload, err := wire.Compact(message)
+	if err != nil {
+		return Reply{}, fmt.Errorf("encoding request to %s: %w", receiver, err)
+	}
+	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false)
 	if err != nil {
 		return Reply{}, err
 	}
 	return f.Wait(ctx)
+}
+
+// payloads holds the buffers Call writes a request's message in before the envelope
+// copies it.
+var payloads = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+func putPayload(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		payloads.Put(b)
+	}
 }
 
 // Future is a request in flight.
@@ -139,7 +166,10 @@ type (
 		stream   bool // every answer, until forgotten
 	}
 	// callAnswer is the answer to a callRequest.
-	callAnswer struct{ env wire.Envelope }
+	callAnswer struct {
+		id  string // the request's message_id
+		env wire.Envelope
+	}
 	// forgetCall drops a call whose caller gave up.
 	forgetCall struct{ id string }
 	// stopRequest asks the component to leave and stop (Stop).
@@ -149,38 +179,43 @@ type (
 // Send publishes a request and returns its future at once. The envelope is encoded here,
 // on the caller's goroutine; the actor records the call and hands the body to the bridge.
 func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future, error) {
-	id, what, ch, err := h.post(receiver, message, opts, 1, false)
+	payload, err := wire.Compact(message)
+	if err != nil {
+		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+	}
+	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Future{h: h, id: id, receiver: receiver, what: what, started: time.Now(), ch: ch}, nil
+	return &f, nil
 }
 
-// post encodes message as a request to receiver, opens the slot its answers come to
-// (buffer of them) and hands the request to the actor, for Send and Stream.
-func (h *Handle) post(receiver string, message any, opts []CallOption, buffer int, stream bool) (id, what string, ch chan any, err error) {
-	var o callOpts
-	for _, opt := range opts {
-		opt(&o)
-	}
-	payload, err := wire.Compact(message)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+// send posts a request whose message is payload (compact JSON, read only until send
+// returns), asking what (a method, or the type of a built-in request), and returns its
+// future; for Call, Request, Send and Stream.
+func (h *Handle) send(receiver string, payload []byte, what string, opts []CallOption, buffer int, stream bool) (Future, error) {
+	var headers wire.Headers
+	failFast := false
+	if len(opts) > 0 {
+		var o callOpts
+		for _, opt := range opts {
+			opt(&o)
+		}
+		headers, failFast = o.headers, o.failFast
 	}
 	env := wire.Envelope{Sender: h.def.name, Reciever: receiver, Message: payload, MessageID: wire.NewID()}
 	body, err := env.Marshal()
 	if err != nil {
-		return "", "", nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+		return Future{}, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
 	select {
 	case <-h.done:
-		return "", "", nil, ErrStopped
+		return Future{}, ErrStopped
 	default:
 	}
-	ch = h.callers.open(env.MessageID, buffer)
-	what = whatOf(payload)
-	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: o.headers, failFast: o.failFast, stream: stream}, h.callers.pid)
-	return env.MessageID, what, ch, nil
+	ch := h.callers.open(env.MessageID, buffer)
+	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: headers, failFast: failFast, stream: stream}, h.callers.pid)
+	return Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), ch: ch}, nil
 }
 
 // streamBuffer is how many answers of a stream wait for their reader before later ones
@@ -192,10 +227,15 @@ const streamBuffer = 256
 // again and again, as the registry answers a watch request with each call it sees. An
 // answer that finds the channel full is dropped.
 func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts ...CallOption) (<-chan Reply, error) {
-	id, _, ch, err := h.post(receiver, message, opts, streamBuffer, true)
+	payload, err := wire.Compact(message)
+	if err != nil {
+		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
+	}
+	f, err := h.send(receiver, payload, whatOf(payload), opts, streamBuffer, true)
 	if err != nil {
 		return nil, err
 	}
+	id, ch := f.id, f.ch
 	out := make(chan Reply, streamBuffer)
 	go func() { // ends with ctx, or with the component
 		defer close(out)
@@ -231,8 +271,8 @@ func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts 
 func (f *Future) Wait(ctx context.Context) (Reply, error) {
 	var timeout <-chan time.Time
 	if _, ok := ctx.Deadline(); !ok { // a timer is cheaper than a context of its own
-		t := time.NewTimer(f.h.def.callTimeout)
-		defer t.Stop()
+		t := getTimer(f.h.def.callTimeout)
+		defer putTimer(t)
 		timeout = t.C
 	}
 	defer f.h.callers.drop(f.id)
@@ -264,6 +304,23 @@ func (f *Future) Wait(ctx context.Context) (Reply, error) {
 	}
 	f.logCall(ctx, rep, err)
 	return rep, err
+}
+
+// timers holds stopped timers for Wait. Since Go 1.23 a stopped timer's channel holds
+// nothing stale, so a timer from the pool fires only for its new wait.
+var timers sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // observe counts the call in the metrics.

@@ -56,7 +56,7 @@ type callers struct {
 	slots map[string]chan any // by request id; the first answers a slot can hold are kept
 }
 
-// toCaller is an answer (a *callAnswer or an error) for the call with request id id.
+// toCaller is an error for the call with request id id (an answer comes as *callAnswer).
 type toCaller struct {
 	id  string
 	msg any
@@ -92,16 +92,10 @@ type callersProcess struct{ cs *callers }
 func (p callersProcess) SendUserMessage(_ *actor.PID, message any) {
 	cs := p.cs
 	switch m := actor.UnwrapEnvelopeMessage(message).(type) {
+	case *callAnswer:
+		cs.deliver(m.id, m)
 	case *toCaller:
-		cs.mu.Lock()
-		ch := cs.slots[m.id]
-		cs.mu.Unlock()
-		if ch != nil {
-			select {
-			case ch <- m.msg:
-			default:
-			}
-		}
+		cs.deliver(m.id, m.msg)
 	case *actor.DeadLetterResponse: // the actor has stopped: no call of it will be answered
 		cs.mu.Lock()
 		for _, ch := range cs.slots {
@@ -111,6 +105,19 @@ func (p callersProcess) SendUserMessage(_ *actor.PID, message any) {
 			}
 		}
 		cs.mu.Unlock()
+	}
+}
+
+// deliver puts msg in the slot of call id, if the call still waits and has room.
+func (cs *callers) deliver(id string, msg any) {
+	cs.mu.Lock()
+	ch := cs.slots[id]
+	cs.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- msg:
+		default:
+		}
 	}
 }
 

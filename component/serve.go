@@ -126,7 +126,7 @@ func (k *core) serve(j job) {
 		h.root.Send(h.pid, out)
 	}()
 	token, hasToken := d.Headers.AuthToken()
-	ctx := context.WithValue(k.baseCtx, handleKey{}, h)
+	ctx := k.serveCtx
 	if hasToken {
 		ctx = context.WithValue(ctx, tokenKey{}, token)
 	}
@@ -176,12 +176,11 @@ func crashed(k *core, env *wire.Envelope, method, reason string) any {
 
 // encode is the answer envelope to req; nil when it cannot be written at all.
 func (k *core) encode(req *wire.Envelope, msg any) []byte {
-	payload, err := wire.Compact(msg)
+	ans := wire.Envelope{Sender: k.def.name, Reciever: req.Sender, MessageID: wire.NewID(), AnswerTo: req.MessageID}
+	body, err := ans.MarshalWith(msg)
 	if err != nil {
-		payload, _ = wire.Compact(wire.ErrorsMessage(fmt.Sprintf("the answer could not be encoded: %v", err)))
+		body, err = ans.MarshalWith(wire.ErrorsMessage(fmt.Sprintf("the answer could not be encoded: %v", err)))
 	}
-	ans := wire.Envelope{Sender: k.def.name, Reciever: req.Sender, Message: payload, MessageID: wire.NewID(), AnswerTo: req.MessageID}
-	body, err := ans.Marshal()
 	if err != nil {
 		k.log.Error("cannot encode an answer", "component", k.def.name, "err", err)
 		return nil

@@ -78,7 +78,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 		startWaiter: r.pid, startDeadline: deadline,
 		pending: map[string]waiter{}, internal: map[string]internalKind{},
 		seen: newSeen(def.dedupeWindow), jobs: make(chan job),
-		baseCtx: base, cancelBase: cancelBase,
+		baseCtx: base, cancelBase: cancelBase, serveCtx: context.WithValue(base, handleKey{}, h),
 	}
 	if def.dedupeFile != "" && def.dedupeWindow > 0 {
 		j, err := openJournal(def.dedupeFile, k.seen, rt.Root)

@@ -108,6 +108,13 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		return appendCompact(dst, x)
 	case Object:
 		return appendObject(dst, x, depth)
+	case MethodResult:
+		dst = append(dst, `{"type":"`+TypeMethodResult+`","result":`...)
+		var ok bool
+		if dst, ok = appendFast(dst, x.Result, depth+1); !ok {
+			return dst, false
+		}
+		return append(dst, '}'), true
 	case []any:
 		if x == nil {
 			return append(dst, "null"...), true

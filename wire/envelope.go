@@ -52,6 +52,20 @@ func (e *Envelope) Marshal() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// MarshalWith is Marshal with msg, encoded as Compact encodes it, as the message. The
+// encoded message lives only in a scratch buffer: for a message encoded just to be sent.
+func (e Envelope) MarshalWith(msg any) ([]byte, error) {
+	s := scratches.Get().(*scratch)
+	defer putScratch(s)
+	out, err := AppendCompact(s.buf[:0], msg)
+	s.buf = out[:0]
+	if err != nil {
+		return nil, err
+	}
+	e.Message = out
+	return e.Marshal()
+}
+
 // rawEnvelope keeps every key raw so that wrong types are reported, not coerced.
 type rawEnvelope struct {
 	Sender, Reciever, Message, MessageID, AnswerTo []byte

@@ -69,6 +69,19 @@ func marshalCompact(v any) ([]byte, error) {
 // reads and writes).
 func Compact(v any) ([]byte, error) { return marshalCompact(v) }
 
+// AppendCompact appends v, encoded as Compact encodes it, to dst: for a message built
+// around an encoded value, without a copy of the value of its own.
+func AppendCompact(dst []byte, v any) ([]byte, error) {
+	if out, ok := appendFast(dst, v, 0); ok {
+		return out, nil
+	}
+	b, err := marshalCompact(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
 // Marshal encodes v in Python's json.dumps(v, ensure_ascii=False) byte form, non-finite
 // floats included (see Compact). Key order is that of encoding/json: struct field order,
 // sorted map keys, Object order.

@@ -12,7 +12,7 @@ import (
 
 // marshalNonFinite encodes v, which encoding/json refused with failure, when what it
 // refused are non-finite floats (in float fields, or as Python tokens in json.RawMessage,
-// json.Number, Object and ErrorItem values): they are written as Python writes them, NaN,
+// json.Number, Object, MethodResult and ErrorItem values): they are written as Python writes them, NaN,
 // Infinity and -Infinity. Otherwise failure is returned.
 //
 // A copy of v holds, in place of each non-finite value, a stand-in number that appears
@@ -104,6 +104,7 @@ func (c *copier) raw(text []byte) []byte {
 var (
 	rawType           = reflect.TypeFor[json.RawMessage]()
 	objectType        = reflect.TypeFor[Object]()
+	methodResultType  = reflect.TypeFor[MethodResult]()
 	errorItemType     = reflect.TypeFor[ErrorItem]()
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
@@ -141,6 +142,8 @@ func (c *copier) value(v reflect.Value, depth int) reflect.Value {
 			out[i] = Field{Key: f.Key, Value: c.any(f.Value, depth)}
 		}
 		return reflect.ValueOf(out)
+	case methodResultType:
+		return reflect.ValueOf(MethodResult{Result: c.any(v.Interface().(MethodResult).Result, depth)})
 	case errorItemType:
 		e := v.Interface().(ErrorItem)
 		e.Raw = c.raw(e.Raw)

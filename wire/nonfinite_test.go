@@ -175,6 +175,14 @@ func TestMarshalNonFinite(t *testing.T) {
 	if err != nil || string(got) != `{"errors":[{"error_message":"m","message":{"args":{"a":NaN}}}]}` {
 		t.Fatalf("got %s, %v", got, err)
 	}
+	// A method's result is written as the Object it stands for, the fast way or not.
+	for _, res := range []any{[]any{1.5, "x"}, []float64{math.NaN(), inf}} {
+		got, err := wire.Marshal(wire.MethodResult{Result: res})
+		want, werr := wire.Marshal(wire.Object{{Key: "type", Value: wire.TypeMethodResult}, {Key: "result", Value: res}})
+		if err != nil || werr != nil || string(got) != string(want) {
+			t.Fatalf("MethodResult %v: got %s, %v; want %s, %v", res, got, err, want, werr)
+		}
+	}
 	if _, err := wire.Compact(map[string]any{"c": make(chan int)}); err == nil {
 		t.Fatal("a channel encoded")
 	}

@@ -26,6 +26,17 @@ const (
 	TypeMethodResult    = "method_result"
 )
 
+// MethodResult is the message of a method's answer, {"type": "method_result", "result":
+// Result}: an Object of two fields, in one allocation where an Object takes two.
+type MethodResult struct{ Result any }
+
+// MarshalJSON writes it as the Object it stands for.
+func (r MethodResult) MarshalJSON() ([]byte, error) { return r.object().MarshalJSON() }
+
+func (r MethodResult) object() Object {
+	return Object{{Key: "type", Value: TypeMethodResult}, {Key: "result", Value: r.Result}}
+}
+
 // UnregisterMessage is the message of a Go component that leaves the registry (a Go
 // extension), sent with its InstanceHeader.
 func UnregisterMessage() json.RawMessage { return json.RawMessage(`{"type": "unregister"}`) }
