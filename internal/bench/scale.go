@@ -34,6 +34,9 @@ type ScaleLevel struct {
 	MachineCores   float64        // the whole machine's, others' included
 	Memory         RegistryMemory // after the calls
 	Direct, Routed Sample         // Calls serial calls each
+	// Relay is the bare amqp091 relay without confirms on the same virtual host: what the
+	// broker alone makes of the components registered there.
+	Relay Sample
 }
 
 // Run measures every level in turn and hands each to each as soon as it is done.
@@ -51,6 +54,11 @@ func (s Scale) Run(ctx context.Context, each func(ScaleLevel)) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closePairs(pairs)) }()
+	relay, err := Start(ctx, s.URL, WithoutConfirms())
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, relay.Close()) }()
 	host, err := StartHost(ctx, s.Host, s.URL, "Filler", s.Parallel)
 	if err != nil {
 		return err
@@ -67,7 +75,12 @@ func (s Scale) Run(ctx context.Context, each func(ScaleLevel)) (err error) {
 		if _, err := reg.AwaitComponents(ctx, level, gaugeWait); err != nil {
 			return err
 		}
-		if l.Direct, l.Routed, err = measurePairs(ctx, pairs, fmt.Sprintf("scale%d", level), s.Calls, s.Broker); err != nil {
+		prefix := fmt.Sprintf("scale%d", level)
+		if l.Direct, l.Routed, err = measurePairs(ctx, pairs, prefix, s.Calls, s.Broker); err != nil {
+			return err
+		}
+		l.Relay = MeasureSample(ctx, Contender{Mode: prefix + "-relay-serial", N: s.Calls, Inflight: 1, Call: relay.Call}, s.Broker)
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if l.Memory, err = reg.Memory(ctx); err != nil {

@@ -18,7 +18,8 @@
 //     own), a direct and a routed pair, and a host process (atqhost) that registers filler
 //     components up to each of --scale; at each level the step's registration time, the
 //     registry's memory (RSS from /proc, Go heap from its /metrics) and the serial call
-//     latency on both routes.
+//     latency on both routes, and of the bare relay without confirms on the same virtual
+//     host (a reference: what the broker alone makes of the components there).
 //   - burst: the same registry and pairs; --burst components register at once (--parallel
 //     at a time) from a host process while both callers make calls one at a time: on a fresh
 //     virtual host, then (the host killed, the registry having found its components dead)

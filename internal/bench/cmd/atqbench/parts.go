@@ -176,6 +176,7 @@ func (b *benchRun) scalePart(ctx context.Context) (err error) {
 		reg := bench.F("registered", l.Registered)
 		b.sample(l.Direct, reg)
 		b.sample(l.Routed, reg)
+		b.sample(l.Relay, reg)
 	})
 	if len(levels) >= 2 {
 		first, last := levels[0], levels[len(levels)-1]
@@ -195,6 +196,9 @@ func (b *benchRun) scalePart(ctx context.Context) (err error) {
 			b.results.set("scale_"+r.name+"_p99_ratio", float64(r.last.P99)/float64(r.first.P99), errs,
 				fmt.Sprintf("%.3f ms at %d / %.3f ms at %d", ms(r.last.P99), last.Registered, ms(r.first.P99), first.Registered))
 		}
+		b.notes = append(b.notes, fmt.Sprintf("scale reference, the bare relay without confirms on the same virtual host: p50 %.3f → %.3f ms (%.2f×), p99 %.3f → %.3f ms (%.2f×) from %d to %d components",
+			ms(first.Relay.P50), ms(last.Relay.P50), float64(last.Relay.P50)/float64(first.Relay.P50),
+			ms(first.Relay.P99), ms(last.Relay.P99), float64(last.Relay.P99)/float64(first.Relay.P99), first.Registered, last.Registered))
 		b.notes = append(b.notes, fmt.Sprintf("registry (atq registry process) from %d to %d components: RSS %.1f → %.1f MiB, live heap ≈ %.1f → %.1f MiB; per component %.1f KiB RSS, %.1f KiB live heap; %d registrations took %.2f s",
 			first.Registered, last.Registered, mib(first.Memory.RSS), mib(last.Memory.RSS), mib(first.Memory.HeapLive), mib(last.Memory.HeapLive),
 			per(first.Memory.RSS, last.Memory.RSS)/1024, per(first.Memory.HeapLive, last.Memory.HeapLive)/1024, last.Step.Added, last.Step.Seconds))
