@@ -30,16 +30,18 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" but got unknown method name "%s". Avalible method names are: %s`,
 			name, env.MessageID, env.Sender, methodName, wire.PyRepr(h.def.order)), nil)
 	}
-	args := argMaps.Get().(map[string]any)
-	defer releaseArgs(args)
+	argsP := argMaps.Get().(*map[string]any)
+	defer releaseArgs(argsP)
+	args := *argsP
 	if len(p.args) > 0 {
 		if p.args[0] != '{' {
 			return fail(fmt.Sprintf(`Component "%s" received execute method message with id "%s" from "%s" whose "args" is not an object: %s`,
 				name, env.MessageID, env.Sender, p.args), methodName)
 		}
-		if err := wire.UnmarshalNumbers(p.args, &args); err != nil {
+		if err := wire.UnmarshalNumbers(p.args, argsP); err != nil {
 			return fail(fmt.Sprintf(`Component "%s" could not read the arguments of message "%s": %v`, name, env.MessageID, err), methodName)
 		}
+		args = *argsP
 	}
 	// Authorized methods (spec §7.1 step 3): the header token is passed as the auth_token
 	// argument unless the arguments carry one. A method that declares auth_token gets it
@@ -62,8 +64,9 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 		return wire.ErrorsMessage(wire.Exception(verr.PydanticJSON(), MethodArgumentSchemaException, h.sid, name,
 			env.MessageID, env.MessageID, wire.Field{Key: "method", Value: methodName}, wire.Field{Key: "argument", Value: m.firstInput()}))
 	}
-	valid := argMaps.Get().(map[string]any)
-	defer releaseArgs(valid)
+	validP := argMaps.Get().(*map[string]any)
+	defer releaseArgs(validP)
+	valid := *validP
 	err := m.validator.ValidateInto(valid, args)
 	if err != nil {
 		var verr *schema.ValidationError
@@ -115,12 +118,13 @@ func (h *Handle) exec(ctx context.Context, env *wire.Envelope, p *request, heade
 // argMaps holds empty maps for exec to decode and validate arguments into. Neither
 // outlives its request: Validate copies what it keeps, and a method gets its arguments
 // as a struct filled from the values or decoded from their JSON.
-var argMaps = sync.Pool{New: func() any { return map[string]any{} }}
+// They are kept by pointer: the decoder takes the map's address.
+var argMaps = sync.Pool{New: func() any { m := map[string]any{}; return &m }}
 
-// releaseArgs empties m and keeps it for another request, unless it grew large.
-func releaseArgs(m map[string]any) {
-	if len(m) <= 64 {
-		clear(m)
+// releaseArgs empties *m and keeps it for another request, unless it grew large.
+func releaseArgs(m *map[string]any) {
+	if len(*m) <= 64 {
+		clear(*m)
 		argMaps.Put(m)
 	}
 }

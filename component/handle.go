@@ -91,7 +91,7 @@ func (h *Handle) Call(ctx context.Context, receiver, method string, args, result
 	}
 	msg = append(msg, '}')
 	*buf = msg[:0]
-	f, err := h.send(receiver, msg, method, opts, 1, false)
+	f, err := h.send(receiver, msg, method, opts, 1, false, true)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (h *Handle) Request(ctx context.Context, receiver string, message any, opts
 	if err != nil {
 		return Reply{}, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
-	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false)
+	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false, true)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -150,6 +150,7 @@ type Future struct {
 	what     string // the method called, or the type of a built-in request
 	started  time.Time
 	ch       chan any // its slot in the Handle's callers
+	pooled   bool     // the slot goes back to the pool when Wait returns
 }
 
 // Messages of the Handle to its actor.
@@ -183,7 +184,7 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 	if err != nil {
 		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
-	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false)
+	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +193,9 @@ func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future
 
 // send posts a request whose message is payload (compact JSON, read only until send
 // returns), asking what (a method, or the type of a built-in request), and returns its
-// future; for Call, Request, Send and Stream.
-func (h *Handle) send(receiver string, payload []byte, what string, opts []CallOption, buffer int, stream bool) (Future, error) {
+// future; for Call, Request, Send and Stream. A pooled future (Call's and Request's, whose
+// Wait runs once) takes its slot from a pool and puts it back when Wait returns.
+func (h *Handle) send(receiver string, payload []byte, what string, opts []CallOption, buffer int, stream, pooled bool) (Future, error) {
 	var headers wire.Headers
 	failFast := false
 	if len(opts) > 0 {
@@ -213,9 +215,9 @@ func (h *Handle) send(receiver string, payload []byte, what string, opts []CallO
 		return Future{}, ErrStopped
 	default:
 	}
-	ch := h.callers.open(env.MessageID, buffer)
+	ch := h.callers.open(env.MessageID, buffer, pooled)
 	h.root.RequestWithCustomSender(h.pid, &callRequest{id: env.MessageID, receiver: receiver, method: what, body: body, headers: headers, failFast: failFast, stream: stream}, h.callers.pid)
-	return Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), ch: ch}, nil
+	return Future{h: h, id: env.MessageID, receiver: receiver, what: what, started: time.Now(), ch: ch, pooled: pooled}, nil
 }
 
 // streamBuffer is how many answers of a stream wait for their reader before later ones
@@ -231,7 +233,7 @@ func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts 
 	if err != nil {
 		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
 	}
-	f, err := h.send(receiver, payload, whatOf(payload), opts, streamBuffer, true)
+	f, err := h.send(receiver, payload, whatOf(payload), opts, streamBuffer, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +277,11 @@ func (f *Future) Wait(ctx context.Context) (Reply, error) {
 		defer putTimer(t)
 		timeout = t.C
 	}
-	defer f.h.callers.drop(f.id)
+	if f.pooled {
+		defer f.h.callers.release(f.id, f.ch)
+	} else {
+		defer f.h.callers.drop(f.id)
+	}
 	var (
 		rep  Reply
 		err  error

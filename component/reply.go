@@ -68,9 +68,18 @@ func newCallers(sys *actor.ActorSystem) *callers {
 	return cs
 }
 
-// open makes the slot of call id, holding up to n answers (a stream's).
-func (cs *callers) open(id string, n int) chan any {
-	ch := make(chan any, n)
+// slots1 holds slots of one answer for pooled calls (see release).
+var slots1 = sync.Pool{New: func() any { return make(chan any, 1) }}
+
+// open makes the slot of call id, holding up to n answers (a stream's); a pooled slot
+// holds one and must be given back with release.
+func (cs *callers) open(id string, n int, pooled bool) chan any {
+	var ch chan any
+	if pooled {
+		ch = slots1.Get().(chan any)
+	} else {
+		ch = make(chan any, n)
+	}
 	cs.mu.Lock()
 	cs.slots[id] = ch
 	cs.mu.Unlock()
@@ -82,6 +91,18 @@ func (cs *callers) drop(id string) {
 	cs.mu.Lock()
 	delete(cs.slots, id)
 	cs.mu.Unlock()
+}
+
+// release forgets call id and keeps its pooled slot ch for another call. Answers are put
+// in slots only under cs.mu while the slot is known (deliver), so once it is forgotten
+// nothing can reach ch but what is in it already, which is dropped here.
+func (cs *callers) release(id string, ch chan any) {
+	cs.drop(id)
+	select {
+	case <-ch:
+	default:
+	}
+	slots1.Put(ch)
 }
 
 // close removes the process; what is sent to it later becomes a dead letter.
@@ -108,12 +129,12 @@ func (p callersProcess) SendUserMessage(_ *actor.PID, message any) {
 	}
 }
 
-// deliver puts msg in the slot of call id, if the call still waits and has room.
+// deliver puts msg in the slot of call id, if the call still waits and has room. It
+// holds cs.mu while it does (the send never blocks), for release.
 func (cs *callers) deliver(id string, msg any) {
 	cs.mu.Lock()
-	ch := cs.slots[id]
-	cs.mu.Unlock()
-	if ch != nil {
+	defer cs.mu.Unlock()
+	if ch := cs.slots[id]; ch != nil {
 		select {
 		case ch <- msg:
 		default:
