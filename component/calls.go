@@ -33,12 +33,14 @@ func (k *core) call(c actor.Context, m *callRequest) {
 	}
 	k.followDirectory(c)
 	w := waiter{pid: c.Sender(), stream: m.stream}
-	p := &bridge.Publish{Body: m.body, FailFast: m.failFast, Notify: c.Self(), ErrorsOnly: true}
+	// The request is its publish's tag: no tag of its own to allocate per call.
+	p := &bridge.Publish{Body: m.body, FailFast: m.failFast, Notify: c.Self(), ErrorsOnly: true, Tag: m}
 	if to, ok := k.directPeer(m.receiver); ok && !m.stream {
 		w.direct, w.to, w.method, w.start, w.body, w.headers = true, m.receiver, m.method, time.Now(), m.body, m.headers
-		p.Queue, p.Headers, p.Tag = to.queue, k.directHeaders(m.headers), directTag{id: m.id}
+		m.direct = true
+		p.Queue, p.Headers = to.queue, k.directHeaders(m.headers)
 	} else {
-		p.Queue, p.Headers, p.Tag = k.sendQueue(), m.headers, callTag{id: m.id}
+		p.Queue, p.Headers = k.sendQueue(), m.headers
 	}
 	k.pending[m.id] = w
 	k.h.metrics.Pending(k.def.name, len(k.pending))
@@ -48,15 +50,15 @@ func (k *core) call(c actor.Context, m *callRequest) {
 // published hears of publishes that failed: a call's request, or the register request.
 func (k *core) published(c actor.Context, m *bridge.Published) {
 	switch tag := m.Tag.(type) {
-	case directTag:
-		if errors.Is(m.Err, bridge.ErrNoQueue) && k.reroute(c, tag.id) {
+	case *callRequest:
+		if tag.direct && errors.Is(m.Err, bridge.ErrNoQueue) && k.reroute(c, tag.id) {
 			return
 		}
 		if w, ok := k.pending[tag.id]; ok {
 			delete(k.pending, tag.id)
 			c.Send(w.pid, &toCaller{id: tag.id, msg: m.Err})
 		}
-	case callTag:
+	case callTag: // a request rerouted to the registry
 		if w, ok := k.pending[tag.id]; ok {
 			delete(k.pending, tag.id)
 			c.Send(w.pid, &toCaller{id: tag.id, msg: m.Err})

@@ -86,10 +86,6 @@ const (
 // reportDue is the end of a reportEvery wait.
 type reportDue struct{}
 
-// directTag tags the publish of a direct request: a queue that is gone sends the
-// request the registry's way.
-type directTag struct{ id string }
-
 // directPeer is the peer to call receiver directly at, if the directory allows it.
 func (k *core) directPeer(receiver string) (peer, bool) {
 	if k.noDirect || !k.dir.ready || receiver == wire.RegistryName {

@@ -165,6 +165,9 @@ type (
 		headers  wire.Headers
 		failFast bool
 		stream   bool // every answer, until forgotten
+		// direct is set by the actor when it publishes the request straight to the
+		// receiver's queue: a queue that is gone then sends it the registry's way.
+		direct bool
 	}
 	// callAnswer is the answer to a callRequest.
 	callAnswer struct {
