@@ -112,6 +112,7 @@ type sub struct {
 	session   string
 	prefetch  int
 	exclusive bool
+	declared  bool         // the session's queues exist already (Open.Declared)
 	gen       uint64       // the connection ts belongs to
 	ts        Subscription // on the current connection; nil until bound
 	owed      int          // deliveries whose Publish.Settle is still in flight
@@ -540,7 +541,7 @@ func (b *bridgeActor) settle(d *Delivery, nack, requeue bool) {
 func (b *bridgeActor) open(c actor.Context, m *Open) {
 	st := b.st
 	st.nextSub++
-	s := &sub{id: st.nextSub, owner: c.Sender(), queue: m.Queue, session: m.Session, prefetch: m.Prefetch, exclusive: m.Exclusive}
+	s := &sub{id: st.nextSub, owner: c.Sender(), queue: m.Queue, session: m.Session, prefetch: m.Prefetch, exclusive: m.Exclusive, declared: m.Declared}
 	st.subs[s.id] = s
 	if m.Session != "" && !slices.Contains(st.sessions, m.Session) {
 		st.sessions = append(st.sessions, m.Session)
@@ -586,6 +587,8 @@ func (b *bridgeActor) bind(c actor.Context, s *sub, reply *actor.PID, tag any, d
 		sys.Root.Send(owner, d)
 	}
 	session, queue, prefetch, exclusive := s.session, s.queue, s.prefetch, s.exclusive
+	adopter, _ := t.(SessionAdopter)
+	adopt := s.declared && session != "" && adopter != nil
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
@@ -596,19 +599,32 @@ func (b *bridgeActor) bind(c actor.Context, s *sub, reply *actor.PID, tag any, d
 			case <-ctx.Done():
 			}
 		}
-		var err error
-		if session != "" {
-			err = t.DeclareSession(ctx, session)
-		}
-		var ts Subscription
-		if err == nil {
+		consume := func() (Subscription, error) {
 			if exclusive {
-				ts, err = t.ConsumeExclusive(ctx, queue, prefetch, deliver, func(err error) {
+				return t.ConsumeExclusive(ctx, queue, prefetch, deliver, func(err error) {
 					sys.Root.Send(self, &lost{id: id, gen: gen, err: err})
 				})
-			} else {
-				ts, err = t.Consume(ctx, queue, prefetch, deliver)
 			}
+			return t.Consume(ctx, queue, prefetch, deliver)
+		}
+		var err error
+		var ts Subscription
+		switch {
+		case adopt:
+			// Its owner declared the pair: consume first, declare only if it is gone.
+			if ts, err = consume(); errors.Is(err, ErrNoQueue) {
+				if err = t.DeclareSession(ctx, session); err == nil {
+					ts, err = consume()
+				}
+			} else if err == nil {
+				adopter.AdoptSession(session)
+			}
+		case session != "":
+			if err = t.DeclareSession(ctx, session); err == nil {
+				ts, err = consume()
+			}
+		default:
+			ts, err = consume()
 		}
 		sys.Root.Send(self, &bound{id: id, queue: queue, gen: gen, ts: ts, err: err, reply: reply, tag: tag})
 	}()

@@ -64,6 +64,10 @@ type (
 		// Opened.Err matches ErrInUse while another consumer holds the queue, and the
 		// owner is sent *Lost if the queue is taken by another consumer later.
 		Exclusive bool
+		// Declared says that Session's queues exist already (a Go component declares its
+		// pair before it registers): the bridge consumes at once and declares them only
+		// if the queue is missing, two round trips fewer per registration.
+		Declared bool
 		// Deadline, when set, bounds declaring and consuming: an asker that has given up
 		// must not be left with a consumer nobody cancels.
 		Deadline time.Time

@@ -55,6 +55,13 @@ type Transport interface {
 	Close() error
 }
 
+// SessionAdopter is implemented by transports that keep the sessions they declared, to
+// declare them again after a reconnect: AdoptSession keeps sid as if declared, for a pair
+// another client is known to have declared.
+type SessionAdopter interface {
+	AdoptSession(sid string)
+}
+
 // Prober is implemented by transports that can tell how many consumers a queue has; the
 // registry uses it to tell live components from dead ones.
 type Prober interface {

@@ -148,8 +148,9 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 			wire.ErrorsMessage(fmt.Sprintf("session %s belongs to %q", sid, other.name)), nil, d)
 		return
 	}
+	direct := onSession(d) // known before open: a Go registrant's pair is declared
 	if e == nil {
-		e = &entry{name: desc.Name, sid: sid}
+		e = &entry{name: desc.Name, sid: sid, direct: direct}
 		st.byName[e.name] = e
 		st.bySid[sid] = e
 		st.order = append(st.order, e.name)
@@ -161,12 +162,13 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 			r.open(c, e)
 		}
 	} else if !e.ready && !e.opening { // it was found dead, and its consumer released
+		e.direct = direct
 		r.open(c, e)
 	}
 	e.desc = desc.JSON
 	e.setMethods(desc.JSON)
 	e.instance = instance
-	e.direct = onSession(d)
+	e.direct = direct
 	e.line = nil
 	e.lastAlive = time.Now()
 	e.registeredAt = e.lastAlive

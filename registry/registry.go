@@ -424,6 +424,8 @@ func (r *registryActor) open(c actor.Context, e *entry) {
 		Queue:     wire.SendQueue(e.sid),
 		Prefetch:  r.st.cfg.prefetch,
 		Exclusive: true,
+		// A Go component that registered on its own queue has declared its pair.
+		Declared: e.direct,
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/at-technology/atqueue/internal/testkit/testlog"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
+	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // fastReconnect keeps the proxy tests short.
@@ -667,5 +668,58 @@ func TestConsumerResumesWhenBrokerEndsIt(t *testing.T) {
 	publishWait(t, tr, queue, []byte("after"), nil)
 	if d := in.next(t); string(d.Body) != "after" {
 		t.Fatalf("got %q", d.Body)
+	}
+}
+
+// An Open with Declared consumes the session's queue as its owner declared it, and when
+// that queue is gone (an owner whose pair was deleted, a broker that lost it) declares
+// the pair and consumes it all the same.
+func TestOpenDeclaredSession(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }))
+	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(url, amqpbridge.WithLogger(testlog.New(t)))))
+	t.Cleanup(func() {
+		_ = sys.Root.PoisonFuture(pid).Wait()
+		sys.Shutdown()
+	})
+	got := make(chan any, 16)
+	me := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch m := c.Message().(type) {
+		case *bridge.Opened, *bridge.Delivery:
+			got <- m
+		}
+	}))
+	next := func(what string) any {
+		t.Helper()
+		select {
+		case m := <-got:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s within 10s", what)
+			return nil
+		}
+	}
+	there, gone := wire.SessionID("declared-there"), wire.SessionID("declared-gone")
+	if err := dial(t, url).DeclareSession(ctxFor(t), there); err != nil {
+		t.Fatal(err)
+	}
+	for _, sid := range []string{there, gone} {
+		sys.Root.RequestWithCustomSender(pid, &bridge.Open{Session: sid, Queue: wire.SendQueue(sid), Exclusive: true, Declared: true}, me)
+		if o, _ := next("Opened of " + sid).(*bridge.Opened); o == nil || o.Err != nil {
+			t.Fatalf("Open of %s with Declared: %+v", sid, o)
+		}
+		ch := rabbittest.Channel(t, url)
+		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
+			if _, err := ch.QueueDeclarePassive(q, true, false, false, false, nil); err != nil {
+				t.Fatalf("%s after the Open: %v", q, err)
+			}
+		}
+		if err := ch.Publish("", wire.SendQueue(sid), false, false, amqp.Publishing{Body: []byte(sid)}); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := next("delivery on " + sid).(*bridge.Delivery); d == nil || string(d.Body) != sid {
+			t.Fatalf("delivery on %s: %+v", sid, d)
+		}
 	}
 }

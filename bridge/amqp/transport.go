@@ -15,14 +15,15 @@ import (
 )
 
 var (
-	_ bridge.Transport    = (*Transport)(nil)
-	_ bridge.Prober       = (*Transport)(nil)
-	_ bridge.Expirer      = (*Transport)(nil)
-	_ bridge.Connectivity = (*Transport)(nil)
-	_ bridge.Drainer      = (*Transport)(nil)
-	_ bridge.LinkNotifier = (*Transport)(nil)
-	_ bridge.Deleter      = (*Transport)(nil)
-	_ bridge.Broker       = (*Broker)(nil)
+	_ bridge.Transport      = (*Transport)(nil)
+	_ bridge.Prober         = (*Transport)(nil)
+	_ bridge.SessionAdopter = (*Transport)(nil)
+	_ bridge.Expirer        = (*Transport)(nil)
+	_ bridge.Connectivity   = (*Transport)(nil)
+	_ bridge.Drainer        = (*Transport)(nil)
+	_ bridge.LinkNotifier   = (*Transport)(nil)
+	_ bridge.Deleter        = (*Transport)(nil)
+	_ bridge.Broker         = (*Broker)(nil)
 )
 
 // Broker is RabbitMQ at one URL, for a bridge to connect to: each Connect dials a new
@@ -327,13 +328,19 @@ func (t *Transport) DeclareSession(ctx context.Context, sid string) error {
 	if _, err := onDeclare(t, ctx, t.declareSession(sid)); err != nil {
 		return err
 	}
+	t.AdoptSession(sid)
+	return nil
+}
+
+// AdoptSession keeps sid among the sessions declared again after a reconnect, as
+// DeclareSession does, without declaring its queues now: for a pair its owner declared.
+func (t *Transport) AdoptSession(sid string) {
 	t.mu.Lock()
 	if _, ok := t.sidSet[sid]; !ok {
 		t.sidSet[sid] = struct{}{}
 		t.sids = append(t.sids, sid)
 	}
 	t.mu.Unlock()
-	return nil
 }
 
 // sessionOf returns the declared session whose queue queue is.
