@@ -489,32 +489,13 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 	}
 	queue := wire.SendQueue(sid)
 
-	sys := actor.NewActorSystem(
-		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
-		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
-	)
-	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(purl, fastReconnect, amqpbridge.WithLogger(testlog.New(t)))))
-	t.Cleanup(func() { // the bridge closes its connection as it stops
-		_ = sys.Root.PoisonFuture(pid).Wait()
-		sys.Shutdown()
-	})
-	got := make(chan any, 16)
-	me := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		switch m := c.Message().(type) {
+	sys, pid, me, next := spawnBridge(t, purl, func(m any) bool {
+		switch m.(type) {
 		case *bridge.Published, *bridge.Link:
-			got <- m
+			return true
 		}
-	}))
-	next := func(what string, within time.Duration) any {
-		t.Helper()
-		select {
-		case m := <-got:
-			return m
-		case <-time.After(within):
-			t.Fatalf("no %s within %v", what, within)
-			return nil
-		}
-	}
+		return false
+	}, fastReconnect)
 	sys.Root.RequestWithCustomSender(pid, &bridge.Watch{}, me)
 	for l, _ := next("link state", 10*time.Second).(*bridge.Link); l == nil || !l.Up; l, _ = next("link up", 10*time.Second).(*bridge.Link) {
 	}
@@ -556,6 +537,39 @@ func TestFailFastPublishThroughBridge(t *testing.T) {
 	if q.Messages != 2 {
 		t.Errorf("queue holds %d messages, want 2 (the fail-fast one while down is not published)", q.Messages)
 	}
+}
+
+// spawnBridge runs a bridge actor over the broker at url (stopped, with its system, when
+// the test ends) and an actor, me, that keeps the messages keep accepts; next returns the
+// next of them, failing the test if none comes within the wait.
+func spawnBridge(t *testing.T, url string, keep func(any) bool, opts ...amqpbridge.Option) (sys *actor.ActorSystem, pid, me *actor.PID, next func(what string, within time.Duration) any) {
+	t.Helper()
+	sys = actor.NewActorSystem(
+		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
+		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
+	)
+	pid = sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(url, append(opts, amqpbridge.WithLogger(testlog.New(t)))...)))
+	t.Cleanup(func() { // the bridge closes its connection as it stops
+		_ = sys.Root.PoisonFuture(pid).Wait()
+		sys.Shutdown()
+	})
+	got := make(chan any, 16)
+	me = sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if m := c.Message(); keep(m) {
+			got <- m
+		}
+	}))
+	next = func(what string, within time.Duration) any {
+		t.Helper()
+		select {
+		case m := <-got:
+			return m
+		case <-time.After(within):
+			t.Fatalf("no %s within %v", what, within)
+			return nil
+		}
+	}
+	return sys, pid, me, next
 }
 
 // TestCloseWhileReconnecting: Close while the broker refuses connections, or while a
@@ -677,36 +691,20 @@ func TestConsumerResumesWhenBrokerEndsIt(t *testing.T) {
 func TestOpenDeclaredSession(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }))
-	pid := sys.Root.Spawn(bridge.Props(amqpbridge.NewBroker(url, amqpbridge.WithLogger(testlog.New(t)))))
-	t.Cleanup(func() {
-		_ = sys.Root.PoisonFuture(pid).Wait()
-		sys.Shutdown()
-	})
-	got := make(chan any, 16)
-	me := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		switch m := c.Message().(type) {
+	sys, pid, me, next := spawnBridge(t, url, func(m any) bool {
+		switch m.(type) {
 		case *bridge.Opened, *bridge.Delivery:
-			got <- m
+			return true
 		}
-	}))
-	next := func(what string) any {
-		t.Helper()
-		select {
-		case m := <-got:
-			return m
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %s within 10s", what)
-			return nil
-		}
-	}
+		return false
+	})
 	there, gone := wire.SessionID("declared-there"), wire.SessionID("declared-gone")
 	if err := dial(t, url).DeclareSession(ctxFor(t), there); err != nil {
 		t.Fatal(err)
 	}
 	for _, sid := range []string{there, gone} {
 		sys.Root.RequestWithCustomSender(pid, &bridge.Open{Session: sid, Queue: wire.SendQueue(sid), Exclusive: true, Declared: true}, me)
-		if o, _ := next("Opened of " + sid).(*bridge.Opened); o == nil || o.Err != nil {
+		if o, _ := next("Opened of "+sid, 10*time.Second).(*bridge.Opened); o == nil || o.Err != nil {
 			t.Fatalf("Open of %s with Declared: %+v", sid, o)
 		}
 		ch := rabbittest.Channel(t, url)
@@ -718,7 +716,7 @@ func TestOpenDeclaredSession(t *testing.T) {
 		if err := ch.Publish("", wire.SendQueue(sid), false, false, amqp.Publishing{Body: []byte(sid)}); err != nil {
 			t.Fatal(err)
 		}
-		if d, _ := next("delivery on " + sid).(*bridge.Delivery); d == nil || string(d.Body) != sid {
+		if d, _ := next("delivery on "+sid, 10*time.Second).(*bridge.Delivery); d == nil || string(d.Body) != sid {
 			t.Fatalf("delivery on %s: %+v", sid, d)
 		}
 	}
