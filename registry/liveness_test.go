@@ -94,16 +94,8 @@ func registerGhost(emb *bridge.Embedded) {
 // and registration time; a component that stops consuming is reported not alive.
 func TestDirectory(t *testing.T) {
 	emb := bridge.NewEmbedded()
-	sys, err := actors.New(actors.WithBroker(emb))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(5*time.Millisecond, 50*time.Millisecond), registry.WithStartGrace(50*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
+	sys, ctx := startRegistry(t, []actors.Option{actors.WithBroker(emb)},
+		registry.WithLiveness(5*time.Millisecond, 50*time.Millisecond), registry.WithStartGrace(50*time.Millisecond))
 	if _, err := sys.Spawn(ctx, summator()); err != nil {
 		t.Fatal(err)
 	}

@@ -29,16 +29,7 @@ type sumArgs struct {
 // component that never registers again (as Python components never do) keeps working.
 func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "registry.json")
-	sys, err := actors.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := sys.StartRegistry(ctx, registry.WithStateFile(state)); err != nil {
-		t.Fatal(err)
-	}
+	sys, ctx := startRegistry(t, nil, registry.WithStateFile(state))
 	if _, err := sys.Spawn(ctx, summator()); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +69,23 @@ func TestRestartedRegistryKeepsDirectory(t *testing.T) {
 }
 
 // summator is an IntSummator whose int_sum adds two ints.
+// startRegistry starts a system (sysOpts) and a registry in it (regOpts), both stopped
+// when the test ends; ctx bounds the test to 10s.
+func startRegistry(t *testing.T, sysOpts []actors.Option, regOpts ...registry.Option) (*actors.System, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	sys, err := actors.New(sysOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sys.Shutdown(context.Background()) })
+	if _, err := sys.StartRegistry(ctx, regOpts...); err != nil {
+		t.Fatal(err)
+	}
+	return sys, ctx
+}
+
 func summator(opts ...component.Option) *component.Component {
 	c := component.New("IntSummator", opts...)
 	component.Method(c, "int_sum", func(_ context.Context, in sumArgs) (int, error) { return in.A + in.B, nil })
@@ -92,16 +100,7 @@ func checkingSummator() *component.Component {
 // An unregister that waited in a component's queue while no registry ran does not remove
 // the component's next registration.
 func TestStaleUnregisterIsIgnored(t *testing.T) {
-	sys, err := actors.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := sys.StartRegistry(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sys, ctx := startRegistry(t, nil)
 	first, err := sys.Spawn(ctx, checkingSummator())
 	if err != nil {
 		t.Fatal(err)
@@ -154,16 +153,7 @@ func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
 			next(c, env)
 		}
 	}
-	sys, err := actors.New(actors.WithReceiverMiddleware(counter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := sys.StartRegistry(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sys, ctx := startRegistry(t, []actors.Option{actors.WithReceiverMiddleware(counter)})
 	if _, err := sys.Spawn(ctx, checkingSummator()); err != nil {
 		t.Fatal(err)
 	}
