@@ -121,11 +121,7 @@ type Reply struct {
 // for the answer, like Call. It is the building block of Call, Ping and the registry
 // queries; an "errors" answer is returned as a Reply, not as an error.
 func (h *Handle) Request(ctx context.Context, receiver string, message any, opts ...CallOption) (Reply, error) {
-	payload, err := wire.Compact(message)
-	if err != nil {
-		return Reply{}, fmt.Errorf("encoding request to %s: %w", receiver, err)
-	}
-	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false, true)
+	f, err := h.sendMessage(receiver, message, opts, 1, false, true)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -183,15 +179,20 @@ type (
 // Send publishes a request and returns its future at once. The envelope is encoded here,
 // on the caller's goroutine; the actor records the call and hands the body to the bridge.
 func (h *Handle) Send(receiver string, message any, opts ...CallOption) (*Future, error) {
-	payload, err := wire.Compact(message)
-	if err != nil {
-		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
-	}
-	f, err := h.send(receiver, payload, whatOf(payload), opts, 1, false, false)
+	f, err := h.sendMessage(receiver, message, opts, 1, false, false)
 	if err != nil {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// sendMessage encodes message, anything that encodes as a JSON object, and sends it.
+func (h *Handle) sendMessage(receiver string, message any, opts []CallOption, buffer int, stream, pooled bool) (Future, error) {
+	payload, err := wire.Compact(message)
+	if err != nil {
+		return Future{}, fmt.Errorf("encoding request to %s: %w", receiver, err)
+	}
+	return h.send(receiver, payload, whatOf(payload), opts, buffer, stream, pooled)
 }
 
 // send posts a request whose message is payload (compact JSON, read only until send
@@ -232,11 +233,7 @@ const streamBuffer = 256
 // again and again, as the registry answers a watch request with each call it sees. An
 // answer that finds the channel full is dropped.
 func (h *Handle) Stream(ctx context.Context, receiver string, message any, opts ...CallOption) (<-chan Reply, error) {
-	payload, err := wire.Compact(message)
-	if err != nil {
-		return nil, fmt.Errorf("encoding request to %s: %w", receiver, err)
-	}
-	f, err := h.send(receiver, payload, whatOf(payload), opts, streamBuffer, true, false)
+	f, err := h.sendMessage(receiver, message, opts, streamBuffer, true, false)
 	if err != nil {
 		return nil, err
 	}
