@@ -113,6 +113,7 @@ type sub struct {
 	prefetch  int
 	exclusive bool
 	declared  bool         // the session's queues exist already (Open.Declared)
+	shared    bool         // on a shared channel, if the transport can (Open.Shared)
 	gen       uint64       // the connection ts belongs to
 	ts        Subscription // on the current connection; nil until bound
 	owed      int          // deliveries whose Publish.Settle is still in flight
@@ -541,7 +542,7 @@ func (b *bridgeActor) settle(d *Delivery, nack, requeue bool) {
 func (b *bridgeActor) open(c actor.Context, m *Open) {
 	st := b.st
 	st.nextSub++
-	s := &sub{id: st.nextSub, owner: c.Sender(), queue: m.Queue, session: m.Session, prefetch: m.Prefetch, exclusive: m.Exclusive, declared: m.Declared}
+	s := &sub{id: st.nextSub, owner: c.Sender(), queue: m.Queue, session: m.Session, prefetch: m.Prefetch, exclusive: m.Exclusive, declared: m.Declared, shared: m.Shared}
 	st.subs[s.id] = s
 	if m.Session != "" && !slices.Contains(st.sessions, m.Session) {
 		st.sessions = append(st.sessions, m.Session)
@@ -588,6 +589,8 @@ func (b *bridgeActor) bind(c actor.Context, s *sub, reply *actor.PID, tag any, d
 	}
 	session, queue, prefetch, exclusive := s.session, s.queue, s.prefetch, s.exclusive
 	adopter, _ := t.(SessionAdopter)
+	sharer, _ := t.(SharedConsumer)
+	shared := s.shared && exclusive && sharer != nil
 	adopt := s.declared && session != "" && adopter != nil
 	st.wg.Add(1)
 	go func() {
@@ -600,6 +603,11 @@ func (b *bridgeActor) bind(c actor.Context, s *sub, reply *actor.PID, tag any, d
 			}
 		}
 		consume := func() (Subscription, error) {
+			if shared {
+				return sharer.ConsumeExclusiveShared(ctx, queue, prefetch, deliver, func(err error) {
+					sys.Root.Send(self, &lost{id: id, gen: gen, err: err})
+				})
+			}
 			if exclusive {
 				return t.ConsumeExclusive(ctx, queue, prefetch, deliver, func(err error) {
 					sys.Root.Send(self, &lost{id: id, gen: gen, err: err})

@@ -68,6 +68,10 @@ type (
 		// pair before it registers): the bridge consumes at once and declares them only
 		// if the queue is missing, two round trips fewer per registration.
 		Declared bool
+		// Shared puts an Exclusive consumer on a channel it shares with the other Shared
+		// consumers, when the transport can (SharedConsumer): for a process that
+		// consumes many queues.
+		Shared bool
 		// Deadline, when set, bounds declaring and consuming: an asker that has given up
 		// must not be left with a consumer nobody cancels.
 		Deadline time.Time

@@ -55,6 +55,13 @@ type Transport interface {
 	Close() error
 }
 
+// SharedConsumer is implemented by transports whose consumers can share a channel (AMQP):
+// ConsumeExclusiveShared is ConsumeExclusive on a channel shared with other such
+// consumers, which is cheaper to start, and to keep by the thousand on one connection.
+type SharedConsumer interface {
+	ConsumeExclusiveShared(ctx context.Context, queue string, prefetch int, deliver func(*Delivery), lost func(error)) (Subscription, error)
+}
+
 // SessionAdopter is implemented by transports that keep the sessions they declared, to
 // declare them again after a reconnect: AdoptSession keeps sid as if declared, for a pair
 // another client is known to have declared.

@@ -18,6 +18,7 @@ var (
 	_ bridge.Transport      = (*Transport)(nil)
 	_ bridge.Prober         = (*Transport)(nil)
 	_ bridge.SessionAdopter = (*Transport)(nil)
+	_ bridge.SharedConsumer = (*Transport)(nil)
 	_ bridge.Expirer        = (*Transport)(nil)
 	_ bridge.Connectivity   = (*Transport)(nil)
 	_ bridge.Drainer        = (*Transport)(nil)
@@ -108,6 +109,9 @@ type link struct {
 	declMu  sync.Mutex
 	declChs []*amqp.Channel
 	pubCh   *amqp.Channel // in confirm mode; only the publisher goroutine publishes on it
+	// shared are the channels of the shared consumers, by prefetch (sharedChannel).
+	sharedMu sync.Mutex
+	shared   map[int]*amqp.Channel
 	// returns carries the messages the broker could not route (published mandatory, to a
 	// queue that does not exist); only the confirmer reads it.
 	returns <-chan amqp.Return

@@ -696,3 +696,69 @@ func TestNoDefaultLogger(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Shared consumers share one channel; a queue held by another consumer is refused without
+// closing it; a cancelled consumer's unsettled deliveries go back to their queue, and
+// settling one later neither succeeds nor disturbs the other consumers.
+func TestSharedConsumers(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := ctxFor(t)
+	tr := dial(t, url)
+	a, b, c := wire.SessionID("shared-a"), wire.SessionID("shared-b"), wire.SessionID("shared-c")
+	for _, sid := range []string{a, b, c} {
+		if err := tr.DeclareSession(ctx, sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inA, inB := newInbox(), newInbox()
+	if _, err := tr.ConsumeExclusiveShared(ctx, wire.SendQueue(a), 10, inA.deliver, nil); err != nil {
+		t.Fatal(err)
+	}
+	subB, err := tr.ConsumeExclusiveShared(ctx, wire.SendQueue(b), 10, inB.deliver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := rabbittest.Ctl(t, "list_consumers", "-p", vhostOf(t, url), "--no-table-headers", "queue_name", "channel_pid")
+	channels := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		q, pid, _ := strings.Cut(line, "\t")
+		channels[q] = pid
+	}
+	if ca, cb := channels[wire.SendQueue(a)], channels[wire.SendQueue(b)]; ca == "" || ca != cb {
+		t.Fatalf("consumers' channels: %q and %q, want one shared\n%s", ca, cb, out)
+	}
+	roundTrip := func(body string) {
+		t.Helper()
+		publishWait(t, tr, wire.SendQueue(a), []byte(body), nil)
+		if d := inA.next(t); string(d.Body) != body || d.Ack() != nil {
+			t.Fatalf("got %q on the shared channel, want %q settled", d.Body, body)
+		}
+	}
+
+	raw := rabbittest.Channel(t, url)
+	if _, err := raw.Consume(wire.SendQueue(c), "", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.ConsumeExclusiveShared(ctx, wire.SendQueue(c), 10, func(*bridge.Delivery) {}, nil); !errors.Is(err, bridge.ErrInUse) {
+		t.Fatalf("shared exclusive consumer of a queue in use: %v, want ErrInUse", err)
+	}
+	roundTrip("after the refusal")
+
+	publishWait(t, tr, wire.SendQueue(b), []byte("unsettled"), nil)
+	held := inB.next(t)
+	if err := subB.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Ack(); err == nil {
+		t.Fatal("a delivery settled after its consumer was cancelled was acknowledged; it was requeued")
+	}
+	roundTrip("after the cancel")
+	again := newInbox()
+	if _, err := tr.Consume(ctx, wire.SendQueue(b), 1, again.deliver); err != nil {
+		t.Fatal(err)
+	}
+	if d := again.next(t); string(d.Body) != "unsettled" || !d.Redelivered {
+		t.Fatalf("after the cancel the queue gave %q (redelivered %v), want the unsettled delivery again", d.Body, d.Redelivered)
+	}
+}
