@@ -10,7 +10,9 @@
 //     publishes;
 //   - up to eight declare channels, each used by one DeclareSession, Stat, Drain or
 //     delete call at a time and replaced after a failed declare (which closes it);
-//   - one channel per subscription, with its own basic.qos prefetch.
+//   - one channel per subscription, with its own basic.qos prefetch; except the
+//     subscriptions of ConsumeExclusiveShared, which share one channel per prefetch (the
+//     registry's consumers of its components' send queues).
 //
 // # Goroutines
 //
