@@ -109,12 +109,7 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 	case Object:
 		return appendObject(dst, x, depth)
 	case MethodResult:
-		dst = append(dst, `{"type":"`+TypeMethodResult+`","result":`...)
-		var ok bool
-		if dst, ok = appendFast(dst, x.Result, depth+1); !ok {
-			return dst, false
-		}
-		return append(dst, '}'), true
+		return appendObject(dst, x.object(), depth)
 	case []any:
 		if x == nil {
 			return append(dst, "null"...), true

@@ -56,6 +56,12 @@ func marshalCompact(v any) ([]byte, error) {
 	if out, ok := compactFast(v); ok {
 		return out, nil
 	}
+	return marshalGeneral(v)
+}
+
+// marshalGeneral is marshalCompact once the fast way has given up: encoding/json, and
+// Python's tokens for the non-finite floats it refuses.
+func marshalGeneral(v any) ([]byte, error) {
 	b, err := encodeStd(v)
 	if err != nil {
 		return marshalNonFinite(v, err)
@@ -75,7 +81,7 @@ func AppendCompact(dst []byte, v any) ([]byte, error) {
 	if out, ok := appendFast(dst, v, 0); ok {
 		return out, nil
 	}
-	b, err := marshalCompact(v)
+	b, err := marshalGeneral(v)
 	if err != nil {
 		return dst, err
 	}
