@@ -148,9 +148,9 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 			wire.ErrorsMessage(fmt.Sprintf("session %s belongs to %q", sid, other.name)), nil, d)
 		return
 	}
-	direct := onSession(d) // known before open: a Go registrant's pair is declared
+	consume := false
 	if e == nil {
-		e = &entry{name: desc.Name, sid: sid, direct: direct}
+		e = &entry{name: desc.Name, sid: sid}
 		st.byName[e.name] = e
 		st.bySid[sid] = e
 		st.order = append(st.order, e.name)
@@ -159,21 +159,23 @@ func (r *registryActor) accept(c actor.Context, e *entry, sid string, desc Descr
 			delete(st.lingering, sid)
 			e.sub, e.ready = l.sub, true
 		} else {
-			r.open(c, e)
+			consume = true
 		}
 	} else if !e.ready && !e.opening { // it was found dead, and its consumer released
-		e.direct = direct
-		r.open(c, e)
+		consume = true
 	}
 	e.desc = desc.JSON
 	e.setMethods(desc.JSON)
 	e.instance = instance
-	e.direct = direct
+	e.direct = onSession(d)
 	e.line = nil
 	e.lastAlive = time.Now()
 	e.registeredAt = e.lastAlive
 	// A Go registrant answered on its own queue consumes it already: no start grace.
 	e.probed, e.seen = false, e.direct
+	if consume { // after e.direct: a Go registrant's pair is declared already
+		r.open(c, e)
+	}
 	r.persist()
 	r.dirChanged(c, e.name, false)
 	env.Reciever = desc.Name
