@@ -166,6 +166,7 @@ func (r *registryActor) reported(c actor.Context, env *wire.Envelope, reply stri
 	if len(rep.Calls) > maxReported {
 		rep.Calls = rep.Calls[:maxReported]
 	}
+	now := time.Now()
 	for _, ev := range rep.Calls {
 		if _, err := time.Parse(time.RFC3339Nano, ev.At); err != nil {
 			ev.At = ""
@@ -173,6 +174,10 @@ func (r *registryActor) reported(c actor.Context, env *wire.Envelope, reply stri
 		target := st.byName[ev.To]
 		to, method := metrics.Unknown, metrics.Unknown
 		if target != nil {
+			// A component called directly is probed as one called through the registry:
+			// its callers learn of its death from the directory within about deadAfter,
+			// whatever the background round.
+			r.probeStale(c, target, now)
 			to = target.name
 			if _, ok := target.methodSet[ev.Method]; ok || isBuiltin(ev.Method) {
 				method = ev.Method

@@ -13,6 +13,7 @@ import (
 	"github.com/at-technology/atqueue/actors"
 	"github.com/at-technology/atqueue/bridge"
 	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/metrics"
 	"github.com/at-technology/atqueue/registry"
 	"github.com/at-technology/atqueue/wire"
 )
@@ -192,19 +193,19 @@ func TestDeadComponentEmptyQueueIsNotDrained(t *testing.T) {
 	wait("the waiting request drained", func() bool { return drains.Load() > 0 })
 }
 
-// A request routed to a component whose last probe is older than probeEvery probes it at
-// once: with more components than WithProbeRate allows in probeEvery the background round
-// is slow, and the callers of a component that died must not wait for it.
-func TestRoutedRequestProbesStaleTarget(t *testing.T) {
+// slowRound starts a registry that probes in the background once a second, with 60
+// idle components (about a minute a round), and Ghost, registered as a Python peer does
+// and seen consuming its queue; mw sees every actor's messages.
+func slowRound(t *testing.T, mw ...actor.ReceiverMiddleware) (context.Context, *actors.System, *bridge.Embedded, bridge.Subscription, *component.Handle) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	emb := bridge.NewEmbedded()
-	sys, err := actors.New(actors.WithBroker(emb))
+	sys, err := actors.New(actors.WithBroker(emb), actors.WithReceiverMiddleware(mw...), actors.WithMetrics(metrics.New()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Shutdown(context.Background())
-	// One background probe a second for 60 components and Ghost: about a minute a round.
+	t.Cleanup(func() { _ = sys.Shutdown(context.Background()) })
 	if _, err := sys.StartRegistry(ctx, registry.WithLiveness(50*time.Millisecond, 50*time.Millisecond),
 		registry.WithStartGrace(50*time.Millisecond), registry.WithProbeRate(1)); err != nil {
 		t.Fatal(err)
@@ -218,7 +219,6 @@ func TestRoutedRequestProbesStaleTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Ghost registers as a Python peer does and consumes its queue, then vanishes.
 	sid := wire.SessionID("Ghost")
 	if err := emb.DeclareSession(ctx, sid); err != nil {
 		t.Fatal(err)
@@ -228,23 +228,34 @@ func TestRoutedRequestProbesStaleTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	registerGhost(emb)
-	for seen := false; !seen; {
+	awaitGhost(ctx, t, caller, func(e wire.DirectoryEntry) bool { return e.Consumers == 1 }, "seen consuming its queue")
+	return ctx, sys, emb, sub, caller
+}
+
+// awaitGhost waits until the directory's entry of Ghost satisfies ok.
+func awaitGhost(ctx context.Context, t *testing.T, caller *component.Handle, ok func(wire.DirectoryEntry) bool, what string) {
+	t.Helper()
+	for {
 		dir, err := caller.Directory(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range dir {
-			seen = seen || e.Name == "Ghost" && e.Consumers == 1
+			if e.Name == "Ghost" && ok(e) {
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatal("Ghost was never seen consuming its queue")
+			t.Fatalf("Ghost was never %s", what)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	if err := sub.Cancel(); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// callUntilNotAlive calls Ghost until a call fails as not alive.
+func callUntilNotAlive(ctx context.Context, t *testing.T, caller *component.Handle) {
+	t.Helper()
 	for {
 		callCtx, stop := context.WithTimeout(ctx, 300*time.Millisecond)
 		err := caller.Call(callCtx, "Ghost", "anything", nil, nil)
@@ -254,6 +265,86 @@ func TestRoutedRequestProbesStaleTarget(t *testing.T) {
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("calls to Ghost, dead, never failed as not alive: %v", err)
+		}
+	}
+}
+
+// A request routed to a component whose last probe is older than probeEvery probes it at
+// once: with more components than WithProbeRate allows in probeEvery the background round
+// is slow, and the callers of a component that died must not wait for it.
+func TestRoutedRequestProbesStaleTarget(t *testing.T) {
+	ctx, _, _, sub, caller := slowRound(t)
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	callUntilNotAlive(ctx, t, caller)
+}
+
+// A component found dead that consumes its queue again is probed by the next request
+// routed to it, not a background round later: a probe that came while its consumer was
+// away (a reconnect) must not keep its callers out for a minute.
+func TestCalledDeadComponentIsProbedAgain(t *testing.T) {
+	ctx, _, emb, sub, caller := slowRound(t)
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	callUntilNotAlive(ctx, t, caller)
+	back, err := emb.Consume(ctx, wire.RecieveQueue(wire.SessionID("Ghost")), 1, func(*bridge.Delivery) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Cancel()
+	for alive := false; !alive; {
+		callCtx, stop := context.WithTimeout(ctx, 20*time.Millisecond)
+		_ = caller.Call(callCtx, "Ghost", "anything", nil, nil) // answered not alive, or waits
+		stop()
+		dir, err := caller.Directory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range dir {
+			alive = alive || e.Name == "Ghost" && e.Alive
+		}
+		if !alive && ctx.Err() != nil {
+			t.Fatal("Ghost consumes again, and calls to it never found it alive")
+		}
+	}
+}
+
+// A component called directly is probed like one called through the registry, when its
+// caller reports the calls: the background round does not come for a minute.
+func TestReportedDirectCallsProbeTheirReceiver(t *testing.T) {
+	var probes atomic.Int64
+	target := wire.RecieveQueue(wire.SessionID("IntSummator"))
+	count := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			if m, ok := env.Message.(*bridge.Probe); ok && m.Queue == target {
+				probes.Add(1)
+			}
+			next(c, env)
+		}
+	}
+	ctx, sys, _, _, caller := slowRound(t, count)
+	if _, err := sys.Spawn(ctx, summator()); err != nil {
+		t.Fatal(err)
+	}
+	// The first call subscribes the caller to the directory; after Directory, calls to
+	// IntSummator go directly.
+	if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := caller.Directory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := probes.Load()
+	for probes.Load() < before+3 {
+		if err := caller.Call(ctx, "IntSummator", "int_sum", sumArgs{2, 3}, nil); err != nil {
+			t.Fatalf("%v (IntSummator probed %d times since the direct calls began)", err, probes.Load()-before)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("IntSummator, called directly, probed %d times in the test's time", probes.Load()-before)
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
