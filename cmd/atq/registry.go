@@ -110,10 +110,12 @@ directory:
                                  2s; 0: never)
   --probe-every DURATION         how often every component's queue is checked for a
                                  consumer, one passive declare each (default 1s)
-  --probe-rate N                 at most N of those checks a second (default 200): with
+  --probe-rate N                 at most N of those checks a second (default 20): with
                                  more than probe-every × N components the round takes
-                                 longer; a call the registry routes to a component
-                                 not checked for probe-every checks it at once
+                                 longer (50s with 1,000); a component called through
+                                 the registry, or directly by a caller that reports
+                                 its calls, is checked at once when its last check is
+                                 older than probe-every
   --start-grace DURATION         how long a component may take after it registered to
                                  consume its queue before it is reported not alive
                                  (default 30s: a Python component consumes from start())

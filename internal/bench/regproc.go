@@ -31,11 +31,13 @@ type RegistryProc struct {
 }
 
 // StartRegistryProc starts the registry program atq on the virtual host at url, keeping
-// its directory in the file state, and returns once it serves.
-func StartRegistryProc(ctx context.Context, atq, url, state string) (*RegistryProc, error) {
+// its directory in the file state, with flags added to its command line, and returns once
+// it serves.
+func StartRegistryProc(ctx context.Context, atq, url, state string, flags ...string) (*RegistryProc, error) {
 	r := &RegistryProc{client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
 	const apiLine, readyLine = "debug HTTP API listening on ", "registry listening on "
-	err := r.start(ctx, "atq registry", atq, []string{"registry", "-u", url, "--state", state, "--pidfile", "", "-dp", "0", "--log-level", "warn"}, nil,
+	args := append([]string{"registry", "-u", url, "--state", state, "--pidfile", "", "-dp", "0", "--log-level", "warn"}, flags...)
+	err := r.start(ctx, "atq registry", atq, args, nil,
 		func(line string) bool {
 			if rest, ok := strings.CutPrefix(line, apiLine); ok {
 				r.api, _, _ = strings.Cut(rest, " ")
