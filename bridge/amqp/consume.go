@@ -47,6 +47,7 @@ type binding struct {
 	l        *link
 	ch       *amqp.Channel
 	shared   bool          // ch carries other consumers: never closed for this one
+	rpc      *sync.Mutex   // for a shared ch: held for each RPC on it (see sharedChan)
 	stopping atomic.Bool   // set by Cancel: deliveries still buffered are not delivered
 	done     chan struct{} // closed when the delivery goroutine has exited
 
@@ -57,6 +58,21 @@ type binding struct {
 	mu        sync.Mutex
 	unsettled map[uint64]struct{}
 	cancelled bool
+}
+
+// cancel cancels b's consumer tag on its channel, an RPC.
+func (b *binding) cancel(tag string) error {
+	_, err := lockedRPC(b.rpc, func() (none, error) { return none{}, b.ch.Cancel(tag, false) })
+	return err
+}
+
+// lockedRPC runs an RPC on a channel, holding mu if it is not nil.
+func lockedRPC[T any](mu *sync.Mutex, rpc func() (T, error)) (T, error) {
+	if mu != nil {
+		mu.Lock()
+		defer mu.Unlock()
+	}
+	return rpc()
 }
 
 // handOut records tag as handed to the owner (shared bindings only).
@@ -208,9 +224,13 @@ func (t *Transport) bind(l *link, s *subscription) error {
 	}
 
 	var ch *amqp.Channel
+	var rpc *sync.Mutex // a shared channel's: its RPCs go one at a time
 	var err error
 	if s.shared {
-		ch, err = t.sharedChannel(l, s)
+		var sc *sharedChan
+		if sc, err = t.sharedChannel(l, s); err == nil {
+			ch, rpc = sc.ch, &sc.rpc
+		}
 	} else {
 		ch, err = l.channel(false)
 		if err != nil {
@@ -224,7 +244,9 @@ func (t *Transport) bind(l *link, s *subscription) error {
 	if err != nil {
 		return err
 	}
-	deliveries, err := ch.Consume(s.queue, s.tag, false, s.exclusive, false, false, nil)
+	deliveries, err := lockedRPC(rpc, func() (<-chan amqp.Delivery, error) {
+		return ch.Consume(s.queue, s.tag, false, s.exclusive, false, false, nil)
+	})
 	if err != nil {
 		if !s.shared { // a shared channel the refusal closed is replaced at its next use
 			_ = ch.Close()
@@ -237,14 +259,14 @@ func (t *Transport) bind(l *link, s *subscription) error {
 		}
 		return l.opError("consuming "+s.queue, err)
 	}
-	b := &binding{l: l, ch: ch, shared: s.shared, done: make(chan struct{})}
+	b := &binding{l: l, ch: ch, shared: s.shared, rpc: rpc, done: make(chan struct{})}
 	if s.shared {
 		b.unsettled = map[uint64]struct{}{}
 	}
 	// end undoes the consumer just started when nobody wants it any more.
 	end := func() {
 		if s.shared {
-			if ch.Cancel(s.tag, false) == nil {
+			if b.cancel(s.tag) == nil {
 				for d := range deliveries {
 					_ = d.Nack(false, true)
 				}
@@ -376,7 +398,7 @@ func (s *subscription) Cancel() error {
 			b.stopping.Store(true)
 			// A shared channel that fails to cancel is closed already (or its connection
 			// is): its deliveries end either way.
-			if err := b.ch.Cancel(s.tag, false); err != nil && !b.shared {
+			if err := b.cancel(s.tag); err != nil && !b.shared {
 				_ = b.ch.Close() // ends the deliveries either way
 			}
 			<-b.done
@@ -397,7 +419,7 @@ func (s *subscription) Cancel() error {
 // opening it if there is none (or the last one was closed). Before an exclusive consumer
 // is started there, the queue's consumers are counted: a refusal of basic.consume closes
 // its channel, which would end every consumer on it.
-func (t *Transport) sharedChannel(l *link, s *subscription) (*amqp.Channel, error) {
+func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error) {
 	if s.exclusive {
 		q, err := declareOn(t, context.Background(), l, func(get declChan) (amqp.Queue, error) {
 			ch, err := get()
@@ -417,8 +439,8 @@ func (t *Transport) sharedChannel(l *link, s *subscription) (*amqp.Channel, erro
 	}
 	l.sharedMu.Lock()
 	defer l.sharedMu.Unlock()
-	if ch := l.shared[s.prefetch]; ch != nil && !ch.IsClosed() {
-		return ch, nil
+	if sc := l.shared[s.prefetch]; sc != nil && !sc.ch.IsClosed() {
+		return sc, nil
 	}
 	ch, err := l.channel(false)
 	if err != nil {
@@ -429,10 +451,21 @@ func (t *Transport) sharedChannel(l *link, s *subscription) (*amqp.Channel, erro
 		return nil, l.opError("consuming "+s.queue+": setting prefetch", err)
 	}
 	if l.shared == nil {
-		l.shared = map[int]*amqp.Channel{}
+		l.shared = map[int]*sharedChan{}
 	}
-	l.shared[s.prefetch] = ch
-	return ch, nil
+	sc := &sharedChan{ch: ch}
+	l.shared[s.prefetch] = sc
+	return sc, nil
+}
+
+// sharedChan is a channel the shared consumers of one prefetch use. amqp091-go hands an
+// RPC's reply to whichever caller waits on the channel: a basic.cancel-ok could go to a
+// basic.consume started beside it, which failed both, left a consumer on the broker that
+// nobody reads, and made the Cancel wait forever for its deliveries to end (and, in a
+// registry, every acknowledgement queued behind it). rpc keeps the RPCs one at a time.
+type sharedChan struct {
+	ch  *amqp.Channel
+	rpc sync.Mutex
 }
 
 // acker settles one delivery on the channel it came from. Delivery tags belong to a

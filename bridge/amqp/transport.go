@@ -111,7 +111,7 @@ type link struct {
 	pubCh   *amqp.Channel // in confirm mode; only the publisher goroutine publishes on it
 	// shared are the channels of the shared consumers, by prefetch (sharedChannel).
 	sharedMu sync.Mutex
-	shared   map[int]*amqp.Channel
+	shared   map[int]*sharedChan
 	// returns carries the messages the broker could not route (published mandatory, to a
 	// queue that does not exist); only the confirmer reads it.
 	returns <-chan amqp.Return

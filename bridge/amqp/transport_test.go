@@ -762,3 +762,66 @@ func TestSharedConsumers(t *testing.T) {
 		t.Fatalf("after the cancel the queue gave %q (redelivered %v), want the unsettled delivery again", d.Body, d.Redelivered)
 	}
 }
+
+// Shared consumers start and stop at once from many goroutines (a registry while
+// components register and others are found dead). amqp091-go does not keep a channel's
+// RPCs apart: a basic.cancel-ok taken by a basic.consume waiting on the same channel
+// failed both, left a consumer on the broker nobody read, and the Cancel waited forever
+// for deliveries that never ended.
+func TestSharedConsumersStartAndStopTogether(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := ctxFor(t)
+	tr := dial(t, url)
+	const n = 40
+	queue := func(i int) string { return wire.SendQueue(wire.SessionID(fmt.Sprintf("together-%02d", i))) }
+	for i := range 2 * n {
+		if err := tr.DeclareSession(ctx, wire.SessionID(fmt.Sprintf("together-%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subs := make([]bridge.Subscription, 2*n)
+	for i := range n {
+		s, err := tr.ConsumeExclusiveShared(ctx, queue(i), 10, func(*bridge.Delivery) {}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs[i] = s
+	}
+	// Each round stops the consumers of one half and starts those of the other, all at
+	// once.
+	for round := range 6 {
+		stop, start := round%2*n, (round+1)%2*n
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { // the cancels come while the other goroutines' consumers start
+				s, err := tr.ConsumeExclusiveShared(ctx, queue(start+i), 10, func(*bridge.Delivery) {}, nil)
+				subs[start+i] = s
+				if err == nil {
+					err = subs[stop+i].Cancel()
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			select {
+			case err := <-errs:
+				if err != nil {
+					t.Fatalf("round %d: consuming or cancelling beside the others: %v", round, err)
+				}
+			case <-ctx.Done():
+				t.Fatalf("round %d: a shared consumer's Consume or Cancel never returned", round)
+			}
+		}
+	}
+	// The half started last has one consumer on each queue; the other, none left.
+	out := rabbittest.Ctl(t, "list_queues", "-p", vhostOf(t, url), "--no-table-headers", "name", "consumers")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		name, count, _ := strings.Cut(line, "\t")
+		for i := range 2 * n {
+			if name == queue(i) && (count == "1") != (i < n) {
+				t.Errorf("%s has %s consumers after the last round", name, count)
+			}
+		}
+	}
+}
