@@ -165,6 +165,9 @@ func (e *Embedded) Drain(_ context.Context, queue string, max int) ([]Message, e
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if n := len(q.consumers); n > 0 {
+		return nil, fmt.Errorf("%w: %s has %d consumers: its messages are theirs", ErrInUse, queue, n)
+	}
 	now := time.Now()
 	var out []Message
 	for q.ready.len() > 0 && len(out) < max {

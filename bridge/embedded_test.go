@@ -161,3 +161,35 @@ func TestEmbeddedNackedMessageDoesNotSpin(t *testing.T) {
 		t.Fatalf("got %s", d.Body)
 	}
 }
+
+// Drain takes what waits in a queue nobody consumes, and nothing from one that has a
+// consumer: those messages are the consumer's.
+func TestEmbeddedDrainLeavesAConsumedQueue(t *testing.T) {
+	e := bridge.NewEmbedded()
+	ctx := context.Background()
+	sid := wire.SessionID("Drained")
+	q := wire.RecieveQueue(sid)
+	if err := e.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	e.Publish(q, []byte("waiting"), nil, nil)
+	if got, err := e.Drain(ctx, q, 10); err != nil || len(got) != 1 || string(got[0].Body) != "waiting" {
+		t.Fatalf("drain of an unconsumed queue: %v, %v", got, err)
+	}
+	deliver, ch := collect(4)
+	if _, err := e.Consume(ctx, q, 1, deliver); err != nil {
+		t.Fatal(err)
+	}
+	e.Publish(q, []byte("first"), nil, nil)
+	e.Publish(q, []byte("second"), nil, nil)
+	first := next(t, ch) // unacknowledged: "second" waits, ready
+	if got, err := e.Drain(ctx, q, 10); !errors.Is(err, bridge.ErrInUse) || len(got) != 0 {
+		t.Fatalf("drain of a consumed queue: %d taken, %v; want none and ErrInUse", len(got), err)
+	}
+	if err := first.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	if d := next(t, ch); string(d.Body) != "second" {
+		t.Fatalf("the consumer got %q, want the message the drain left", d.Body)
+	}
+}

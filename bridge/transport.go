@@ -85,7 +85,9 @@ type Prober interface {
 type Drainer interface {
 	// Drain removes up to max messages from queue and returns them, oldest first; fewer
 	// (none) when the queue holds fewer. The messages are acknowledged as they are taken.
-	// It may wait on the network and honours ctx.
+	// A queue that has a consumer is not drained: its messages are that consumer's (a
+	// component that came back), and Drain fails with ErrInUse, taking nothing. It may
+	// wait on the network and honours ctx.
 	Drain(ctx context.Context, queue string, max int) ([]Message, error)
 }
 

@@ -250,10 +250,18 @@ func (r *registryActor) drained(c actor.Context, m *bridge.Drained) {
 	if e != nil {
 		e.draining = false
 	}
-	if m.Err != nil && !errors.Is(m.Err, bridge.ErrUnsupported) {
+	now := time.Now()
+	switch {
+	case errors.Is(m.Err, bridge.ErrInUse):
+		// It consumes its queue again (found dead by a probe that came while it was
+		// away): what waits there is its own. The probe finds it alive.
+		st.cfg.log.Info("left the requests of a component found dead to it: it consumes its queue again", "queue", m.Queue)
+		if e != nil {
+			r.probe(c, e, now)
+		}
+	case m.Err != nil && !errors.Is(m.Err, bridge.ErrUnsupported):
 		st.cfg.log.Warn("cannot take the requests waiting for a dead component", "queue", m.Queue, "err", m.Err)
 	}
-	now := time.Now()
 	for _, msg := range m.Msgs {
 		env, err := wire.Decode(msg.Body, st.cfg.maxBody)
 		if err != nil || env.IsAnswer() {
@@ -291,7 +299,10 @@ func (r *registryActor) drainedLeft(c actor.Context, sid string, m *bridge.Drain
 		l.draining = false
 		name = l.name
 	}
-	if m.Err != nil && !errors.Is(m.Err, bridge.ErrUnsupported) {
+	switch {
+	case errors.Is(m.Err, bridge.ErrInUse): // it is back: what waits is its own
+		st.cfg.log.Info("left the requests of a component that left to it: its queue has a consumer again", "queue", m.Queue)
+	case m.Err != nil && !errors.Is(m.Err, bridge.ErrUnsupported):
 		st.cfg.log.Warn("cannot take the requests left for a component that left", "queue", m.Queue, "err", m.Err)
 	}
 	for _, msg := range m.Msgs {

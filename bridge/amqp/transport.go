@@ -528,14 +528,24 @@ func (t *Transport) Stat(ctx context.Context, queue string) (consumers, messages
 
 // Drain takes up to max messages off queue with basic.get in no-ack mode: they are
 // settled as the broker hands them over, and the queue's consumers are not changed. A
-// queue that does not exist fails with bridge.ErrNoQueue. With an error, what was taken
-// before it is returned too.
+// queue that does not exist fails with bridge.ErrNoQueue; one that has a consumer (counted
+// with a passive declare just before) fails with bridge.ErrInUse, nothing taken. With an
+// error, what was taken before it is returned too.
 func (t *Transport) Drain(ctx context.Context, queue string, max int) ([]bridge.Message, error) {
 	return onDeclare(t, ctx, func(get declChan) ([]bridge.Message, error) {
 		var out []bridge.Message
 		ch, err := get()
 		if err != nil {
 			return nil, err
+		}
+		q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
+		switch {
+		case err != nil && amqpCode(err) == amqp.NotFound:
+			return nil, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
+		case err != nil:
+			return nil, fmt.Errorf("draining queue %s: %w", queue, err)
+		case q.Consumers > 0:
+			return nil, fmt.Errorf("%w: %s has %d consumers: its messages are theirs", bridge.ErrInUse, queue, q.Consumers)
 		}
 		for len(out) < max {
 			d, ok, err := ch.Get(queue, true)

@@ -825,3 +825,38 @@ func TestSharedConsumersStartAndStopTogether(t *testing.T) {
 		}
 	}
 }
+
+// Drain takes what waits in a queue nobody consumes, and nothing from one that has a
+// consumer: those messages are the consumer's (a component the registry found dead that
+// consumes again by the time the drain comes).
+func TestDrainLeavesAConsumedQueue(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := ctxFor(t)
+	tr := dial(t, url)
+	sid := wire.SessionID("Drained")
+	q := wire.RecieveQueue(sid)
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	publishWait(t, tr, q, []byte("waiting"), nil)
+	if got, err := tr.Drain(ctx, q, 10); err != nil || len(got) != 1 || string(got[0].Body) != "waiting" {
+		t.Fatalf("drain of an unconsumed queue: %v, %v", got, err)
+	}
+	in := newInbox()
+	if _, err := tr.ConsumeExclusive(ctx, q, 1, in.deliver, nil); err != nil {
+		t.Fatal(err)
+	}
+	publishWait(t, tr, q, []byte("first"), nil)
+	publishWait(t, tr, q, []byte("second"), nil)
+	first := in.next(t) // unacknowledged: "second" waits, ready
+	if got, err := tr.Drain(ctx, q, 10); !errors.Is(err, bridge.ErrInUse) || len(got) != 0 {
+		t.Fatalf("drain of a consumed queue: %d taken, %v; want none and ErrInUse", len(got), err)
+	}
+	if err := first.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	if d := in.next(t); string(d.Body) != "second" {
+		t.Fatalf("the consumer got %q, want the message the drain left", d.Body)
+	}
+}
