@@ -46,8 +46,7 @@ type subscription struct {
 type binding struct {
 	l        *link
 	ch       *amqp.Channel
-	shared   bool          // ch carries other consumers: never closed for this one
-	rpc      *sync.Mutex   // for a shared ch: held for each RPC on it (see sharedChan)
+	rpc      *sync.Mutex   // for a shared ch (subscription.shared): held for each RPC on it
 	stopping atomic.Bool   // set by Cancel: deliveries still buffered are not delivered
 	done     chan struct{} // closed when the delivery goroutine has exited
 
@@ -225,24 +224,21 @@ func (t *Transport) bind(l *link, s *subscription) error {
 
 	var ch *amqp.Channel
 	var rpc *sync.Mutex // a shared channel's: its RPCs go one at a time
-	var err error
 	if s.shared {
-		var sc *sharedChan
-		if sc, err = t.sharedChannel(l, s); err == nil {
-			ch, rpc = sc.ch, &sc.rpc
-		}
-	} else {
-		ch, err = l.channel(false)
+		sc, err := t.sharedChannel(l, s)
 		if err != nil {
+			return err
+		}
+		ch, rpc = sc.ch, &sc.rpc
+	} else {
+		var err error
+		if ch, err = l.channel(false); err != nil {
 			return l.opError("consuming "+s.queue+": opening a channel", err)
 		}
 		if err := ch.Qos(s.prefetch, 0, false); err != nil {
 			_ = ch.Close()
 			return l.opError("consuming "+s.queue+": setting prefetch", err)
 		}
-	}
-	if err != nil {
-		return err
 	}
 	deliveries, err := lockedRPC(rpc, func() (<-chan amqp.Delivery, error) {
 		return ch.Consume(s.queue, s.tag, false, s.exclusive, false, false, nil)
@@ -259,7 +255,7 @@ func (t *Transport) bind(l *link, s *subscription) error {
 		}
 		return l.opError("consuming "+s.queue, err)
 	}
-	b := &binding{l: l, ch: ch, shared: s.shared, rpc: rpc, done: make(chan struct{})}
+	b := &binding{l: l, ch: ch, rpc: rpc, done: make(chan struct{})}
 	if s.shared {
 		b.unsettled = map[uint64]struct{}{}
 	}
@@ -303,13 +299,13 @@ func (s *subscription) run(b *binding, deliveries <-chan amqp.Delivery) {
 	defer close(b.done)
 	for d := range deliveries {
 		if b.stopping.Load() || b.l.err() != nil {
-			if b.shared && b.l.err() == nil {
+			if s.shared && b.l.err() == nil {
 				_ = d.Nack(false, true) // its channel stays open: requeue it now
 			}
 			continue // left unacknowledged: requeued by RabbitMQ as the channel closes
 		}
 		a := acker{ch: b.ch, conn: b.l.conn, tag: d.DeliveryTag}
-		if b.shared {
+		if s.shared {
 			b.handOut(d.DeliveryTag)
 			a.b = b
 		}
@@ -398,11 +394,11 @@ func (s *subscription) Cancel() error {
 			b.stopping.Store(true)
 			// A shared channel that fails to cancel is closed already (or its connection
 			// is): its deliveries end either way.
-			if err := b.cancel(s.tag); err != nil && !b.shared {
+			if err := b.cancel(s.tag); err != nil && !s.shared {
 				_ = b.ch.Close() // ends the deliveries either way
 			}
 			<-b.done
-			if b.shared {
+			if s.shared {
 				b.requeueUnsettled()
 			} else {
 				_ = b.ch.Close()
