@@ -47,6 +47,14 @@ func (k *core) call(c actor.Context, m *callRequest) {
 	c.Send(k.bridge, p)
 }
 
+// failPending answers the call id, if it still waits, with the failure of its publish.
+func (k *core) failPending(c actor.Context, id string, err error) {
+	if w, ok := k.pending[id]; ok {
+		delete(k.pending, id)
+		c.Send(w.pid, &toCaller{id: id, msg: err})
+	}
+}
+
 // published hears of publishes that failed: a call's request, or the register request.
 func (k *core) published(c actor.Context, m *bridge.Published) {
 	switch tag := m.Tag.(type) {
@@ -54,15 +62,9 @@ func (k *core) published(c actor.Context, m *bridge.Published) {
 		if tag.direct && errors.Is(m.Err, bridge.ErrNoQueue) && k.reroute(c, tag.id) {
 			return
 		}
-		if w, ok := k.pending[tag.id]; ok {
-			delete(k.pending, tag.id)
-			c.Send(w.pid, &toCaller{id: tag.id, msg: m.Err})
-		}
+		k.failPending(c, tag.id, m.Err)
 	case callTag: // a request rerouted to the registry
-		if w, ok := k.pending[tag.id]; ok {
-			delete(k.pending, tag.id)
-			c.Send(w.pid, &toCaller{id: tag.id, msg: m.Err})
-		}
+		k.failPending(c, tag.id, m.Err)
 	case registerTag:
 		switch {
 		case k.reg == nil || k.reg.id != tag.id:
