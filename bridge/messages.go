@@ -69,8 +69,8 @@ type (
 		// if the queue is missing, two round trips fewer per registration.
 		Declared bool
 		// Shared puts an Exclusive consumer on a channel it shares with the other Shared
-		// consumers, when the transport can (SharedConsumer): for a process that
-		// consumes many queues.
+		// consumers of the same prefetch, when the transport can (SharedConsumer): for a
+		// process that consumes many queues (the registry; the components of a process).
 		Shared bool
 		// Deadline, when set, bounds declaring and consuming: an asker that has given up
 		// must not be left with a consumer nobody cancels.

@@ -12,7 +12,8 @@
 //     delete call at a time and replaced after a failed declare (which closes it);
 //   - one channel per subscription, with its own basic.qos prefetch; except the
 //     subscriptions of ConsumeExclusiveShared, which share one channel per prefetch (the
-//     registry's consumers of its components' send queues) and take turns for its RPCs
+//     registry's consumers of its components' send queues, and the components of a
+//     process consuming their own recieve queues) and take turns for its RPCs
 //     (basic.consume, basic.cancel): amqp091-go gives a reply to whichever caller waits.
 //
 // # Goroutines

@@ -1,0 +1,71 @@
+package stack_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/at-technology/atqueue/component"
+	"github.com/at-technology/atqueue/examples/seed"
+	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/wire"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// The components of one process consume their queues on one shared channel, and a name
+// that another process holds is refused without closing it: the components already on
+// it keep their consumers and answer.
+func TestComponentsOfAProcessShareTheirChannel(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := deadline(t, 60*time.Second)
+	startRegistry(t, url)
+	proc := process(t, url)
+	names := []string{"SharedA", "SharedB", "SharedC"}
+	for _, name := range names {
+		if _, err := proc.Spawn(ctx, seedSummator(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ := amqp.ParseURI(url)
+	channels := func() map[string]string {
+		t.Helper()
+		out := rabbittest.Ctl(t, "list_consumers", "-p", u.Vhost, "--no-table-headers", "queue_name", "channel_pid")
+		m := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			q, pid, _ := strings.Cut(line, "\t")
+			m[q] = pid
+		}
+		return m
+	}
+	before := channels()
+	first := before[wire.RecieveQueue(wire.SessionID(names[0]))]
+	for _, name := range names {
+		if got := before[wire.RecieveQueue(wire.SessionID(name))]; got == "" || got != first {
+			t.Fatalf("%s consumes on channel %q, %s on %q: want one shared channel\n%v", name, got, names[0], first, before)
+		}
+	}
+
+	// The same name from another process: counted, refused, and the channel stays.
+	_, err := process(t, url).Spawn(ctx, seedSummator(names[1]))
+	if !errors.Is(err, component.ErrRegistration) {
+		t.Fatalf("a second instance of %s: %v, want ErrRegistration", names[1], err)
+	}
+	caller, err := process(t, url).Spawn(ctx, component.New("SharedCaller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range names {
+		var sum int
+		if err := caller.Call(ctx, name, "int_sum", seed.SumArgs{A: i, B: 1}, &sum); err != nil || sum != i+1 {
+			t.Fatalf("%s after the refusal: %d, %v", name, sum, err)
+		}
+	}
+	after := channels()
+	for _, name := range names {
+		if q := wire.RecieveQueue(wire.SessionID(name)); after[q] != first {
+			t.Fatalf("%s consumes on %q after the refusal, want %q still: the shared channel was disturbed", name, after[q], first)
+		}
+	}
+}
