@@ -33,6 +33,7 @@ type config struct {
 	connect    time.Duration
 	metrics    *metrics.Metrics
 	noDirect   bool
+	checkRate  float64
 }
 
 // WithBroker sets what the bridge connects to: RabbitMQ (bridge/amqp.NewBroker) or an
@@ -63,14 +64,22 @@ func WithMetrics(m *metrics.Metrics) Option { return func(c *config) { c.metrics
 // always take the registry's route; see docs/call-path.md.
 func WithDirectCalls(on bool) Option { return func(c *config) { c.noDirect = !on } }
 
+// WithCheckRate bounds the registry checks (component.WithRegistryCheck) that the
+// process's components make together, per second (default component.DefaultCheckRate,
+// 20): up to rate × interval components (300 at the default 15s), each checks at its own
+// interval; with more, each checks less often. A component that finds the registry has
+// forgotten it has the others checked at once. 0 or less: the default.
+func WithCheckRate(perSecond float64) Option { return func(c *config) { c.checkRate = perSecond } }
+
 // WithConnectTimeout bounds the bridge's first connection in New (default 10s).
 func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connect = d } }
 
 // System is one process's actor runtime. Its actors form one supervision tree:
 //
 //	atq                 the root: restarts a branch that fails (one-for-one)
-//	├── infra           the bridge and the registry (WithInfraPolicy)
+//	├── infra           the bridge, the check pacer and the registry (WithInfraPolicy)
 //	│   ├── bridge
+//	│   ├── checks      paces the components' registry checks (WithCheckRate)
 //	│   └── registry
 //	└── components      one-for-one; each component under the policy it was defined with
 //	    ├── <component>
@@ -82,6 +91,7 @@ type System struct {
 	infra      *supervision.Tree
 	components *supervision.Tree
 	bridgePID  *actor.PID
+	checksPID  *actor.PID
 	pool       *pool
 
 	mu       sync.Mutex
@@ -133,6 +143,10 @@ func (s *System) build(ctx context.Context) error {
 		return err
 	}
 	s.bridgePID, err = s.infra.Spawn(ctx, "bridge", s.props(bridge.Props(s.cfg.broker, bridge.WithLogger(s.cfg.log), bridge.WithMetrics(s.cfg.metrics))))
+	if err != nil {
+		return err
+	}
+	s.checksPID, err = s.infra.Spawn(ctx, "checks", s.props(component.CheckPacerProps(s.cfg.checkRate)))
 	return err
 }
 
@@ -213,7 +227,7 @@ func (s *System) Runtime() component.Runtime {
 
 func (s *System) runtime(parent *supervision.Tree) component.Runtime {
 	return component.Runtime{Root: s.sys.Root, Bridge: s.bridgePID, Parent: parent, Log: s.cfg.log,
-		Dispatcher: s.pool, Mailbox: newMailbox, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics, NoDirect: s.cfg.noDirect}
+		Dispatcher: s.pool, Mailbox: newMailbox, Middleware: s.cfg.middleware, Metrics: s.cfg.metrics, NoDirect: s.cfg.noDirect, Checks: s.checksPID}
 }
 
 // StartRegistry spawns the supervised registry actor and waits until it serves its

@@ -46,6 +46,7 @@ type core struct {
 	pending  map[string]waiter // calls made: request id → who waits for the answer
 	internal map[string]internalKind
 	checkTmr *time.Timer // the next check that the registry still knows this component
+	pacer    *actor.PID  // grants the checks (Runtime.Checks); nil: checkTmr alone
 	// checkSeq numbers the probes of the registry checks (see checkRegistry); a probe
 	// whose answer is not the last one's is stale.
 	checkSeq     int
@@ -145,6 +146,7 @@ func (a *componentActor) Receive(c actor.Context) {
 		if k.internal[m.id] == checkRegistration {
 			delete(k.internal, m.id)
 			k.log.Warn("the registry does not answer; registering again", "component", k.def.name)
+			k.forgotten(c)
 			k.register(c)
 		}
 	case *stopRequest, *supervision.Leave:
@@ -195,9 +197,7 @@ func (k *core) leave(c actor.Context) {
 		return
 	}
 	k.phase = leaving
-	if k.checkTmr != nil {
-		k.checkTmr.Stop()
-	}
+	k.stopChecks(c)
 	k.reportCalls(c)
 	id := k.unregister(c)
 	if id == "" || !k.goRegistry {
@@ -256,7 +256,8 @@ func (k *core) stopping(c actor.Context) {
 		k.startWaiter = nil
 	}
 	k.phase = stopped
-	for _, t := range []*time.Timer{k.startTimer, k.checkTmr, k.leaveTmr, k.dir.timer} {
+	k.stopChecks(c)
+	for _, t := range []*time.Timer{k.startTimer, k.leaveTmr, k.dir.timer} {
 		if t != nil {
 			t.Stop()
 		}

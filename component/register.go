@@ -284,7 +284,9 @@ func (k *core) failStart(c actor.Context, err error) {
 	c.Stop(c.Self())
 }
 
-// scheduleCheck arranges the next check that the registry still knows the component.
+// scheduleCheck arranges the next check that the registry still knows the component:
+// with a pacer, the pacer sends checkDue when the process's rate allows, and a timer at
+// backstopChecks times the interval is there in case it never does.
 func (k *core) scheduleCheck(c actor.Context) {
 	every := k.def.registryCheck
 	if every <= 0 || k.phase != serving {
@@ -296,7 +298,35 @@ func (k *core) scheduleCheck(c actor.Context) {
 	self, sys := c.Self(), c.ActorSystem()
 	// ±20%: a thousand components that started together must not ask at the same moment.
 	every = time.Duration(float64(every) * (0.8 + 0.4*rand.Float64()))
-	k.checkTmr = time.AfterFunc(every, func() { sys.Root.Send(self, &checkDue{}) })
+	backstop := every
+	if k.pacer != nil {
+		c.Send(k.pacer, &checkAt{pid: self, after: every})
+		backstop *= backstopChecks
+	}
+	k.checkTmr = time.AfterFunc(backstop, func() { sys.Root.Send(self, &checkDue{}) })
+}
+
+// backstopChecks: a component whose pacer has not granted a check for this many
+// intervals checks anyway (a pacer that restarted has lost its waiting list; one pacing
+// more than rate × interval × backstopChecks components is too slow for them).
+const backstopChecks = 8
+
+// forgotten tells the pacer that the registry did not know this component (or did not
+// answer): the other components of the process are checked at once.
+func (k *core) forgotten(c actor.Context) {
+	if k.pacer != nil {
+		c.Send(k.pacer, &checkAllNow{})
+	}
+}
+
+// stopChecks ends the component's checks.
+func (k *core) stopChecks(c actor.Context) {
+	if k.checkTmr != nil {
+		k.checkTmr.Stop()
+	}
+	if k.pacer != nil {
+		c.Send(k.pacer, &checkOff{pid: c.Self()})
+	}
 }
 
 // checkRegistry checks that the registry still knows this component. The registry
@@ -314,6 +344,9 @@ func (k *core) checkRegistry(c actor.Context) {
 	if k.dir.id != "" || k.checkNoProbe {
 		k.askRegistry(c)
 		return
+	}
+	if k.checkTmr != nil {
+		k.checkTmr.Stop() // the backstop, when the pacer granted this check
 	}
 	k.checkSeq++
 	k.checkProbing = true
@@ -387,6 +420,7 @@ func (k *core) internalAnswer(c actor.Context, kind internalKind, env wire.Envel
 			return
 		}
 		k.log.Warn("the registry does not know this component; registering again", "component", k.def.name)
+		k.forgotten(c)
 		k.register(c)
 	case unregistering:
 		k.leaveID = ""

@@ -36,6 +36,9 @@ type Runtime struct {
 	// NoDirect keeps every call of the component on the registry's route, also to Go
 	// peers that could be called directly (actors.WithDirectCalls(false)).
 	NoDirect bool
+	// Checks paces the registry checks of the process's components (CheckPacerProps);
+	// nil: each component checks on its own timer.
+	Checks *actor.PID
 }
 
 var treeSeq atomic.Uint64
@@ -74,7 +77,7 @@ func Start(ctx context.Context, rt Runtime, def *Component) (*Handle, error) {
 	r := newReply(rt.Root.ActorSystem())
 	defer r.close()
 	k := &core{
-		h: h, def: def, bridge: rt.Bridge, log: log, instance: wire.NewID(), noDirect: rt.NoDirect,
+		h: h, def: def, bridge: rt.Bridge, log: log, instance: wire.NewID(), noDirect: rt.NoDirect, pacer: rt.Checks,
 		startWaiter: r.pid, startDeadline: deadline,
 		pending: map[string]waiter{}, internal: map[string]internalKind{},
 		seen: newSeen(def.dedupeWindow), jobs: make(chan job),
