@@ -71,8 +71,8 @@ func (k *core) register(c actor.Context) {
 		// Exclusive: RabbitMQ (or the embedded broker) lets one process hold the name's
 		// queue, so a second instance of a live component is refused at once, whichever
 		// language the first is written in, and answers never go to the wrong one.
-		// Shared: the components of a process consume on one channel (per prefetch), as
-		// the registry consumes theirs. Opening a channel costs the broker a supervisor
+		// Shared: the components of a process consume on a few shared channels, as the
+		// registry consumes theirs. Opening a channel costs the broker a supervisor
 		// and three processes; a host of 1,000 components registered 25% slower on a new
 		// virtual host with a channel each.
 		c.Request(k.bridge, &bridge.Open{Session: k.h.sid, Queue: wire.RecieveQueue(k.h.sid), Prefetch: k.def.prefetch,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,8 @@ type subscription struct {
 	// called when a reconnect finds the queue taken (see lose).
 	exclusive bool
 	lost      func(error)
-	// shared consumers use one channel of the link per prefetch instead of a channel
-	// each (see ConsumeExclusiveShared).
+	// shared consumers use one of SharedShards channels of the link per prefetch
+	// instead of a channel each (see ConsumeExclusiveShared).
 	shared bool
 
 	bindMu sync.Mutex // held while binding to a link: one bind at a time
@@ -134,11 +135,11 @@ func (t *Transport) ConsumeExclusive(ctx context.Context, queue string, prefetch
 }
 
 // ConsumeExclusiveShared is ConsumeExclusive on a channel the transport shares among such
-// consumers (one per prefetch), for a process that consumes many queues, as the registry
-// consumes every component's send queue: a thousand channels of their own made messages
-// through the process slower (BenchmarkEchoBesideIdleConsumers: a median p50 about 1.1x
-// in four runs on this project's 2-core machine, noisy) and cost two more round trips
-// per consumer to open. Its queue's consumers are counted first (a passive declare), so
+// consumers (SharedShards per prefetch), for a process that consumes many queues, as the
+// registry consumes every component's send queue: a thousand channels of their own made
+// messages through the process slower (BenchmarkEchoBesideIdleConsumers: a median p50
+// about 1.1x in four runs on this project's 2-core machine, noisy) and cost two more
+// round trips per consumer to open. Its queue's consumers are counted first (a passive declare), so
 // that a queue held by another consumer is refused without the refusal closing the
 // shared channel. At Cancel, the deliveries the consumer handed out and that were not
 // settled are requeued (a nack) instead of by closing its channel, and settling one
@@ -411,8 +412,8 @@ func (s *subscription) Cancel() error {
 	return nil
 }
 
-// sharedChannel returns l's open channel for the shared consumers with s's prefetch,
-// opening it if there is none (or the last one was closed). Before an exclusive consumer
+// sharedChannel returns l's open channel for the shared consumers with s's prefetch and
+// shard of queue names, opening it if there is none (or the last one was closed). Before an exclusive consumer
 // is started there, the queue's consumers are counted: a refusal of basic.consume closes
 // its channel, which would end every consumer on it.
 func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error) {
@@ -435,7 +436,8 @@ func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error)
 	}
 	l.sharedMu.Lock()
 	defer l.sharedMu.Unlock()
-	if sc := l.shared[s.prefetch]; sc != nil && !sc.ch.IsClosed() {
+	key := sharedKey{prefetch: s.prefetch, shard: shardOf(s.queue)}
+	if sc := l.shared[key]; sc != nil && !sc.ch.IsClosed() {
 		return sc, nil
 	}
 	ch, err := l.channel(false)
@@ -447,10 +449,10 @@ func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error)
 		return nil, l.opError("consuming "+s.queue+": setting prefetch", err)
 	}
 	if l.shared == nil {
-		l.shared = map[int]*sharedChan{}
+		l.shared = map[sharedKey]*sharedChan{}
 	}
 	sc := &sharedChan{ch: ch}
-	l.shared[s.prefetch] = sc
+	l.shared[key] = sc
 	return sc, nil
 }
 
@@ -501,4 +503,21 @@ func (a acker) result(err error) error {
 	default: // the socket failed; amqp091 is shutting the connection down
 		return nil
 	}
+}
+
+// SharedShards is how many channels the shared consumers of one prefetch use on a
+// connection. A shared channel's RPCs go one at a time (see sharedChan): on a single one,
+// 1,000 components of a process starting together waited for each other's basic.consume,
+// and registered in 3.7-4.1 s against 2.5-3.0 s on 4 or 8 channels.
+const SharedShards = 4
+
+// sharedKey names a shared channel of a link: a prefetch, and a shard of the queue names.
+type sharedKey struct{ prefetch, shard int }
+
+// shardOf is the shard of queue's consumer: a hash of the name, so that a consumer
+// resumed on a new connection goes to the same shard.
+func shardOf(queue string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(queue))
+	return int(h.Sum32() % SharedShards)
 }

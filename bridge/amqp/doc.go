@@ -11,9 +11,10 @@
 //   - up to eight declare channels, each used by one DeclareSession, Stat, Drain or
 //     delete call at a time and replaced after a failed declare (which closes it);
 //   - one channel per subscription, with its own basic.qos prefetch; except the
-//     subscriptions of ConsumeExclusiveShared, which share one channel per prefetch (the
-//     registry's consumers of its components' send queues, and the components of a
-//     process consuming their own recieve queues) and take turns for its RPCs
+//     subscriptions of ConsumeExclusiveShared, which share SharedShards channels per
+//     prefetch, chosen by a hash of the queue's name (the registry's consumers of its
+//     components' send queues, and the components of a process consuming their own
+//     recieve queues); the consumers of a shared channel take turns for its RPCs
 //     (basic.consume, basic.cancel): amqp091-go gives a reply to whichever caller waits.
 //
 // # Goroutines

@@ -109,9 +109,9 @@ type link struct {
 	declMu  sync.Mutex
 	declChs []*amqp.Channel
 	pubCh   *amqp.Channel // in confirm mode; only the publisher goroutine publishes on it
-	// shared are the channels of the shared consumers, by prefetch (sharedChannel).
+	// shared are the channels of the shared consumers, by prefetch and shard (sharedChannel).
 	sharedMu sync.Mutex
-	shared   map[int]*sharedChan
+	shared   map[sharedKey]*sharedChan
 	// returns carries the messages the broker could not route (published mandatory, to a
 	// queue that does not exist); only the confirmer reads it.
 	returns <-chan amqp.Return
