@@ -724,14 +724,9 @@ func TestSharedConsumers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := rabbittest.Ctl(t, "list_consumers", "-p", vhostOf(t, url), "--no-table-headers", "queue_name", "channel_pid")
-	channels := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		q, pid, _ := strings.Cut(line, "\t")
-		channels[q] = pid
-	}
+	channels := rabbittest.ConsumerChannels(t, vhostOf(t, url))
 	if ca, cb := channels[wire.SendQueue(a)], channels[wire.SendQueue(b)]; ca == "" || ca != cb {
-		t.Fatalf("consumers' channels: %q and %q, want one shared\n%s", ca, cb, out)
+		t.Fatalf("consumers' channels: %q and %q, want one shared\n%v", ca, cb, channels)
 	}
 	roundTrip := func(body string) {
 		t.Helper()

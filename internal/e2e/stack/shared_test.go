@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,17 +29,7 @@ func TestComponentsOfAProcessShareTheirChannel(t *testing.T) {
 		}
 	}
 	u, _ := amqp.ParseURI(url)
-	channels := func() map[string]string {
-		t.Helper()
-		out := rabbittest.Ctl(t, "list_consumers", "-p", u.Vhost, "--no-table-headers", "queue_name", "channel_pid")
-		m := map[string]string{}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			q, pid, _ := strings.Cut(line, "\t")
-			m[q] = pid
-		}
-		return m
-	}
-	before := channels()
+	before := rabbittest.ConsumerChannels(t, u.Vhost)
 	used := map[string]bool{}
 	for _, name := range names {
 		ch := before[wire.RecieveQueue(wire.SessionID(name))]
@@ -68,7 +57,7 @@ func TestComponentsOfAProcessShareTheirChannel(t *testing.T) {
 			t.Fatalf("%s after the refusal: %d, %v", name, sum, err)
 		}
 	}
-	after := channels()
+	after := rabbittest.ConsumerChannels(t, u.Vhost)
 	for _, name := range names {
 		if q := wire.RecieveQueue(wire.SessionID(name)); after[q] != before[q] {
 			t.Fatalf("%s consumes on %q after the refusal, want %q still: a shared channel was disturbed", name, after[q], before[q])

@@ -177,3 +177,17 @@ func Connections(t testing.TB, vhost string) []string {
 	slices.Sort(names)
 	return names
 }
+
+// ConsumerChannels maps each consumed queue of vhost to the channel its consumer uses (the
+// channel's Erlang pid): to tell which consumers share a channel.
+func ConsumerChannels(t testing.TB, vhost string) map[string]string {
+	t.Helper()
+	out := Ctl(t, "list_consumers", "-p", vhost, "--no-table-headers", "queue_name", "channel_pid")
+	channels := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if q, pid, ok := strings.Cut(line, "\t"); ok {
+			channels[q] = pid
+		}
+	}
+	return channels
+}
