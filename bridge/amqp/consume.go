@@ -139,11 +139,11 @@ func (t *Transport) ConsumeExclusive(ctx context.Context, queue string, prefetch
 // registry consumes every component's send queue: a thousand channels of their own made
 // messages through the process slower (BenchmarkEchoBesideIdleConsumers: a median p50
 // about 1.1x in four runs on this project's 2-core machine, noisy) and cost two more
-// round trips per consumer to open. Its queue's consumers are counted first (a passive declare), so
-// that a queue held by another consumer is refused without the refusal closing the
-// shared channel. At Cancel, the deliveries the consumer handed out and that were not
-// settled are requeued (a nack) instead of by closing its channel, and settling one
-// later fails as on a closed channel.
+// round trips per consumer to open. Its queue's consumers are counted first (a passive
+// declare), so that a queue held by another consumer is refused without the refusal
+// closing the shared channel. At Cancel, the deliveries the consumer handed out and that
+// were not settled are requeued (a nack) instead of by closing its channel, and settling
+// one later fails as on a closed channel.
 func (t *Transport) ConsumeExclusiveShared(ctx context.Context, queue string, prefetch int, deliver func(*bridge.Delivery), lost func(error)) (bridge.Subscription, error) {
 	return t.consume(ctx, queue, prefetch, deliver, true, lost, true)
 }
@@ -413,9 +413,9 @@ func (s *subscription) Cancel() error {
 }
 
 // sharedChannel returns l's open channel for the shared consumers with s's prefetch and
-// shard of queue names, opening it if there is none (or the last one was closed). Before an exclusive consumer
-// is started there, the queue's consumers are counted: a refusal of basic.consume closes
-// its channel, which would end every consumer on it.
+// shard of queue names, opening it if there is none (or the last one was closed). Before
+// an exclusive consumer is started there, the queue's consumers are counted: a refusal of
+// basic.consume closes its channel, which would end every consumer on it.
 func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error) {
 	if s.exclusive {
 		q, err := declareOn(t, context.Background(), l, func(get declChan) (amqp.Queue, error) {
