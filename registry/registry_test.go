@@ -2,9 +2,11 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -167,4 +169,64 @@ func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
 	if n := asks.Load(); n != 0 {
 		t.Fatalf("the component asked the registry %d times while the registry consumed its queue", n)
 	}
+}
+
+// A component that finds the registry has forgotten it has every other component of its
+// process checked at once (the check pacer's rush): a registry restarted without its
+// state forgot them all, including those whose own next check is an hour away.
+func TestForgottenComponentHasTheOthersChecked(t *testing.T) {
+	quiet := map[string]bool{}
+	var mu sync.Mutex
+	var probed atomic.Int64
+	counter := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			if m, ok := env.Message.(*bridge.Probe); ok {
+				mu.Lock()
+				if quiet[m.Queue] {
+					delete(quiet, m.Queue)
+					probed.Add(1)
+				}
+				mu.Unlock()
+			}
+			next(c, env)
+		}
+	}
+	sys, ctx := startRegistry(t, []actors.Option{actors.WithReceiverMiddleware(counter)})
+	const n = 10
+	handles := make([]*component.Handle, n)
+	for i := range n {
+		name := fmt.Sprintf("Quiet%02d", i)
+		h, err := sys.Spawn(ctx, component.New(name, component.WithRegistryCheck(time.Hour)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		handles[i] = h
+		mu.Lock()
+		quiet[wire.SendQueue(wire.SessionID(name))] = true
+		mu.Unlock()
+	}
+	if _, err := sys.Spawn(ctx, component.New("Sentinel", component.WithRegistryCheck(20*time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.StopRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.StartRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for probed.Load() < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d components checked after the registry forgot them; want all, at once", probed.Load(), n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	// Stopped together: each waits 2s for the confirmation of an unregister that the
+	// registry, which forgot it, does not give; the System's shutdown stops them in turn.
+	var wg sync.WaitGroup
+	for _, h := range handles {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = h.Stop(ctx) }()
+	}
+	wg.Wait()
 }
