@@ -52,6 +52,10 @@ type core struct {
 	checkSeq     int
 	checkProbing bool // a check's probe is on its way
 	checkNoProbe bool // the transport cannot count consumers: every check asks the registry
+	// unserved: the last check found no consumer on the send queue, so no registry knows
+	// the component (until it registers again): Stop does not wait for the confirmation
+	// of an unregister that nobody reads.
+	unserved bool
 
 	seen     *seen    // recent requests and their answers
 	journal  *journal // nil without WithDedupeFile
@@ -200,8 +204,10 @@ func (k *core) leave(c actor.Context) {
 	k.stopChecks(c)
 	k.reportCalls(c)
 	id := k.unregister(c)
-	if id == "" || !k.goRegistry {
-		// A Python registry never answers an unregister: nothing to wait for.
+	if id == "" || !k.goRegistry || k.unserved {
+		// A Python registry never answers an unregister, and none reads the queue of an
+		// unserved component: nothing to wait for. (A registry that comes back with its
+		// state and finds the unregister ignores it if the component registered again.)
 		k.finishLeaving(c)
 		return
 	}

@@ -198,6 +198,7 @@ func (k *core) registryDelivery(c actor.Context, d *bridge.Delivery) {
 // registered reads the registry's answer: the session to use, or why it refused.
 func (k *core) registered(c actor.Context, env wire.Envelope, goRegistry bool) {
 	k.endRegistration(c)
+	k.unserved = false
 	a, err := wire.DecodeAnswer(env.Message)
 	if err == nil && a.HasErrors {
 		err = fmt.Errorf("the registry refused: %s", wire.ErrorTexts(a.Errors))
@@ -375,6 +376,8 @@ func (k *core) checkProbed(c actor.Context, m *bridge.Probed) {
 	if errors.Is(m.Err, bridge.ErrUnsupported) {
 		k.checkNoProbe = true
 	}
+	// Every registry consumes the send queue of each component it knows.
+	k.unserved = m.Err == nil && m.Consumers == 0
 	if m.Err == nil && m.Consumers > 0 {
 		k.scheduleCheck(c)
 		return

@@ -173,21 +173,29 @@ func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
 
 // A component that finds the registry has forgotten it has every other component of its
 // process checked at once (the check pacer's rush): a registry restarted without its
-// state forgot them all, including those whose own next check is an hour away.
+// state forgot them all, including those whose own next check is an hour away. Having
+// found that no registry reads their queues, they stop without waiting for the
+// confirmation of an unregister.
 func TestForgottenComponentHasTheOthersChecked(t *testing.T) {
-	quiet := map[string]bool{}
+	quiet, asked := map[string]bool{}, map[string]bool{}
 	var mu sync.Mutex
-	var probed atomic.Int64
+	var probed, asks atomic.Int64
 	counter := func(next actor.ReceiverFunc) actor.ReceiverFunc {
 		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-			if m, ok := env.Message.(*bridge.Probe); ok {
-				mu.Lock()
+			mu.Lock()
+			switch m := env.Message.(type) {
+			case *bridge.Probe:
 				if quiet[m.Queue] {
 					delete(quiet, m.Queue)
 					probed.Add(1)
 				}
-				mu.Unlock()
+			case *bridge.Publish:
+				if e, err := wire.Decode(m.Body, 0); err == nil && asked[m.Queue] && wire.PeekType(e.Message) == wire.TypeCheckRegistered {
+					delete(asked, m.Queue)
+					asks.Add(1)
+				}
 			}
+			mu.Unlock()
 			next(c, env)
 		}
 	}
@@ -203,6 +211,7 @@ func TestForgottenComponentHasTheOthersChecked(t *testing.T) {
 		handles[i] = h
 		mu.Lock()
 		quiet[wire.SendQueue(wire.SessionID(name))] = true
+		asked[wire.SendQueue(wire.SessionID(name))] = true
 		mu.Unlock()
 	}
 	if _, err := sys.Spawn(ctx, component.New("Sentinel", component.WithRegistryCheck(20*time.Millisecond))); err != nil {
@@ -214,19 +223,20 @@ func TestForgottenComponentHasTheOthersChecked(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for probed.Load() < n {
+	for probed.Load() < n || asks.Load() < n { // counted their consumers, found none, asked
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%d of %d components checked after the registry forgot them; want all, at once", probed.Load(), n)
+			t.Fatalf("%d of %d components checked (%d asked) after the registry forgot them; want all, at once", probed.Load(), n, asks.Load())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	// Stopped together: each waits 2s for the confirmation of an unregister that the
-	// registry, which forgot it, does not give; the System's shutdown stops them in turn.
-	var wg sync.WaitGroup
+	// One after the other, as the System's shutdown stops them: waiting 2s each for a
+	// confirmation nobody sends would take 20s.
+	stopCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	for _, h := range handles {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = h.Stop(ctx) }()
+		if err := h.Stop(stopCtx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	wg.Wait()
 }
