@@ -75,10 +75,11 @@ func WithDedupeFile(path string) Option { return func(c *Component) { c.dedupeFi
 // WithRegistryCheck sets how often the component checks that the registry still knows it
 // (default 15s, each time within ±20% so that components started together do not check
 // together; 0 turns it off). The check counts the consumers of the component's send
-// queue, which the registry consumes for every component it knows, and asks the registry
-// only when there is none (or the transport cannot count them). When the registry has
-// forgotten it (a registry restarted without its state) or does not answer, the
-// component registers again, on the same session. A component that follows the
+// queue, which the registry consumes for every component it knows. With none, it counts
+// the registry's own queue's: a registry that reads it has forgotten the component (it
+// restarted without its state), which registers again at once, on the same session.
+// Otherwise (no registry runs, or the transport cannot count) it asks the registry, and
+// registers again when the registry does not answer. A component that follows the
 // directory (it made a call, direct calls on) always asks: the question also renews its
 // subscription. The components of an actors.System check at most 20 times a second
 // together (actors.WithCheckRate): in a process of more than 300, each checks less often.

@@ -356,33 +356,59 @@ func (k *core) checkRegistry(c actor.Context) {
 	k.checkTmr = time.AfterFunc(k.def.registryCheck, func() { sys.Root.Send(self, &checkLate{seq: seq}) })
 }
 
-// checkTag tags the probe of a registry check.
-type checkTag struct{ seq int }
+// checkTag tags the probe of a registry check: of the component's send queue, or then of
+// the registry's own queue (registry).
+type checkTag struct {
+	seq      int
+	registry bool
+}
 
 // checkProbed takes the count of the send queue's consumers: with one, the registry
-// serves this component and the next check is scheduled; otherwise the registry is asked.
+// serves this component and the next check is scheduled. With none, no registry knows
+// the component; the registry's own queue is counted next: a registry reads it, so it
+// forgot this component (it restarted without its state), which registers again at
+// once. Otherwise (none runs, or the transport cannot count) the registry is asked.
 func (k *core) checkProbed(c actor.Context, m *bridge.Probed) {
 	tag, ok := m.Tag.(checkTag)
 	if !ok || !k.checkProbing || tag.seq != k.checkSeq {
 		return
 	}
-	k.checkProbing = false
-	if k.checkTmr != nil {
-		k.checkTmr.Stop()
-	}
 	if k.phase != serving || k.reg != nil {
+		k.endCheck()
 		return
 	}
 	if errors.Is(m.Err, bridge.ErrUnsupported) {
 		k.checkNoProbe = true
 	}
-	// Every registry consumes the send queue of each component it knows.
-	k.unserved = m.Err == nil && m.Consumers == 0
-	if m.Err == nil && m.Consumers > 0 {
+	switch {
+	case tag.registry && m.Err == nil && m.Consumers > 0:
+		k.endCheck()
+		k.log.Warn("the registry does not know this component; registering again", "component", k.def.name)
+		k.forgotten(c)
+		k.register(c)
+	case tag.registry:
+		k.endCheck()
+		k.askRegistry(c)
+	case m.Err == nil && m.Consumers > 0:
+		k.unserved = false
+		k.endCheck()
 		k.scheduleCheck(c)
-		return
+	case m.Err == nil:
+		// Every registry consumes the send queue of each component it knows.
+		k.unserved = true
+		c.Request(k.bridge, &bridge.Probe{Queue: wire.SendQueue(wire.RegistrySession), Tag: checkTag{seq: tag.seq, registry: true}})
+	default:
+		k.endCheck()
+		k.askRegistry(c)
 	}
-	k.askRegistry(c)
+}
+
+// endCheck ends the probing of a check and its timer.
+func (k *core) endCheck() {
+	k.checkProbing = false
+	if k.checkTmr != nil {
+		k.checkTmr.Stop()
+	}
 }
 
 // askRegistry asks the registry whether it still knows this component; when it does not

@@ -171,50 +171,78 @@ func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
 	}
 }
 
+// checkWatch counts, per component, the first probe of its send queue and the first
+// check_registered it publishes, as a middleware of the System's actors.
+type checkWatch struct {
+	mu            sync.Mutex
+	probed, asked map[string]bool // send queues not yet seen
+	probes, asks  atomic.Int64
+}
+
+func newCheckWatch() *checkWatch {
+	return &checkWatch{probed: map[string]bool{}, asked: map[string]bool{}}
+}
+
+// watch adds name's send queue to the queues counted.
+func (w *checkWatch) watch(name string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.probed[wire.SendQueue(wire.SessionID(name))] = true
+	w.asked[wire.SendQueue(wire.SessionID(name))] = true
+}
+
+func (w *checkWatch) middleware(next actor.ReceiverFunc) actor.ReceiverFunc {
+	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+		w.mu.Lock()
+		switch m := env.Message.(type) {
+		case *bridge.Probe:
+			if w.probed[m.Queue] {
+				delete(w.probed, m.Queue)
+				w.probes.Add(1)
+			}
+		case *bridge.Publish:
+			if e, err := wire.Decode(m.Body, 0); err == nil && w.asked[m.Queue] && wire.PeekType(e.Message) == wire.TypeCheckRegistered {
+				delete(w.asked, m.Queue)
+				w.asks.Add(1)
+			}
+		}
+		w.mu.Unlock()
+		next(c, env)
+	}
+}
+
+// await waits until cond holds, or fails with what.
+func await(ctx context.Context, t *testing.T, cond func() bool, what func() string) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatal(what())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // A component that finds the registry has forgotten it has every other component of its
 // process checked at once (the check pacer's rush): a registry restarted without its
-// state forgot them all, including those whose own next check is an hour away. Having
-// found that no registry reads their queues, they stop without waiting for the
-// confirmation of an unregister.
+// state forgot them all, including those whose own next check is an hour away. Each sees
+// that a registry reads its own queue but not the component's, and registers again at
+// once.
 func TestForgottenComponentHasTheOthersChecked(t *testing.T) {
-	quiet, asked := map[string]bool{}, map[string]bool{}
-	var mu sync.Mutex
-	var probed, asks atomic.Int64
-	counter := func(next actor.ReceiverFunc) actor.ReceiverFunc {
-		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-			mu.Lock()
-			switch m := env.Message.(type) {
-			case *bridge.Probe:
-				if quiet[m.Queue] {
-					delete(quiet, m.Queue)
-					probed.Add(1)
-				}
-			case *bridge.Publish:
-				if e, err := wire.Decode(m.Body, 0); err == nil && asked[m.Queue] && wire.PeekType(e.Message) == wire.TypeCheckRegistered {
-					delete(asked, m.Queue)
-					asks.Add(1)
-				}
-			}
-			mu.Unlock()
-			next(c, env)
-		}
-	}
-	sys, ctx := startRegistry(t, []actors.Option{actors.WithReceiverMiddleware(counter)})
+	w := newCheckWatch()
+	sys, ctx := startRegistry(t, []actors.Option{actors.WithReceiverMiddleware(w.middleware)})
 	const n = 10
-	handles := make([]*component.Handle, n)
+	var names []string
 	for i := range n {
 		name := fmt.Sprintf("Quiet%02d", i)
-		h, err := sys.Spawn(ctx, component.New(name, component.WithRegistryCheck(time.Hour)))
-		if err != nil {
+		if _, err := sys.Spawn(ctx, component.New(name, component.WithRegistryCheck(time.Hour))); err != nil {
 			t.Fatal(err)
 		}
-		handles[i] = h
-		mu.Lock()
-		quiet[wire.SendQueue(wire.SessionID(name))] = true
-		asked[wire.SendQueue(wire.SessionID(name))] = true
-		mu.Unlock()
+		w.watch(name)
+		names = append(names, name)
 	}
-	if _, err := sys.Spawn(ctx, component.New("Sentinel", component.WithRegistryCheck(20*time.Millisecond))); err != nil {
+	sentinel, err := sys.Spawn(ctx, component.New("Sentinel", component.WithRegistryCheck(20*time.Millisecond)))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := sys.StopRegistry(ctx); err != nil {
@@ -223,15 +251,42 @@ func TestForgottenComponentHasTheOthersChecked(t *testing.T) {
 	if _, err := sys.StartRegistry(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for probed.Load() < n || asks.Load() < n { // counted their consumers, found none, asked
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d of %d components checked (%d asked) after the registry forgot them; want all, at once", probed.Load(), n, asks.Load())
-		case <-time.After(5 * time.Millisecond):
-		}
+	await(ctx, t, func() bool { return w.probes.Load() == n },
+		func() string {
+			return fmt.Sprintf("%d of %d components checked after the registry forgot them; want all, at once", w.probes.Load(), n)
+		})
+	for _, name := range names {
+		await(ctx, t, func() bool { ok, err := sentinel.CheckRegistered(ctx, name); return err == nil && ok },
+			func() string { return name + " did not register again" })
 	}
-	// One after the other, as the System's shutdown stops them: waiting 2s each for a
-	// confirmation nobody sends would take 20s.
+	if n := w.asks.Load(); n != 0 {
+		t.Fatalf("%d components asked a registry that reads its own queue and not theirs", n)
+	}
+}
+
+// With no registry at all, a component's check finds nobody reading its send queue or the
+// registry's; it asks (and waits), and when stopped it does not wait 2s for the
+// confirmation of an unregister that nobody reads. actors.System stops its components one
+// after the other: ten would have taken 20s.
+func TestComponentsStopAtOnceWithoutARegistry(t *testing.T) {
+	w := newCheckWatch()
+	sys, ctx := startRegistry(t, []actors.Option{actors.WithReceiverMiddleware(w.middleware)})
+	const n = 10
+	handles := make([]*component.Handle, n)
+	for i := range n {
+		name := fmt.Sprintf("Alone%02d", i)
+		h, err := sys.Spawn(ctx, component.New(name, component.WithRegistryCheck(50*time.Millisecond)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		handles[i] = h
+		w.watch(name)
+	}
+	if err := sys.StopRegistry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	await(ctx, t, func() bool { return w.asks.Load() == n },
+		func() string { return fmt.Sprintf("%d of %d components asked the registry", w.asks.Load(), n) })
 	stopCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for _, h := range handles {
