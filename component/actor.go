@@ -149,9 +149,7 @@ func (a *componentActor) Receive(c actor.Context) {
 	case *checkTimeout:
 		if k.internal[m.id] == checkRegistration {
 			delete(k.internal, m.id)
-			k.log.Warn("the registry does not answer; registering again", "component", k.def.name)
-			k.forgotten(c)
-			k.register(c)
+			k.registerAgain(c, "the registry does not answer; registering again")
 		}
 	case *stopRequest, *supervision.Leave:
 		k.leave(c)

@@ -312,12 +312,15 @@ func (k *core) scheduleCheck(c actor.Context) {
 // more than rate × interval × backstopChecks components is too slow for them).
 const backstopChecks = 8
 
-// forgotten tells the pacer that the registry did not know this component (or did not
-// answer): the other components of the process are checked at once.
-func (k *core) forgotten(c actor.Context) {
+// registerAgain registers the component again, the registry having forgotten it (or not
+// answered), and tells the pacer: the other components of the process are checked at
+// once.
+func (k *core) registerAgain(c actor.Context, why string) {
+	k.log.Warn(why, "component", k.def.name)
 	if k.pacer != nil {
 		c.Send(k.pacer, &checkAllNow{})
 	}
+	k.register(c)
 }
 
 // stopChecks ends the component's checks.
@@ -383,9 +386,7 @@ func (k *core) checkProbed(c actor.Context, m *bridge.Probed) {
 	switch {
 	case tag.registry && m.Err == nil && m.Consumers > 0:
 		k.endCheck()
-		k.log.Warn("the registry does not know this component; registering again", "component", k.def.name)
-		k.forgotten(c)
-		k.register(c)
+		k.registerAgain(c, "the registry does not know this component; registering again")
 	case tag.registry:
 		k.endCheck()
 		k.askRegistry(c)
@@ -448,9 +449,7 @@ func (k *core) internalAnswer(c actor.Context, kind internalKind, env wire.Envel
 			k.scheduleCheck(c)
 			return
 		}
-		k.log.Warn("the registry does not know this component; registering again", "component", k.def.name)
-		k.forgotten(c)
-		k.register(c)
+		k.registerAgain(c, "the registry does not know this component; registering again")
 	case unregistering:
 		k.leaveID = ""
 		k.finishLeaving(c)
