@@ -235,22 +235,18 @@ func slowRound(t *testing.T, mw ...actor.ReceiverMiddleware) (context.Context, *
 // awaitGhost waits until the directory's entry of Ghost satisfies ok.
 func awaitGhost(ctx context.Context, t *testing.T, caller *component.Handle, ok func(wire.DirectoryEntry) bool, what string) {
 	t.Helper()
-	for {
+	await(ctx, t, func() bool {
 		dir, err := caller.Directory(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range dir {
 			if e.Name == "Ghost" && ok(e) {
-				return
+				return true
 			}
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("Ghost was never %s", what)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+		return false
+	}, func() string { return "Ghost was never " + what })
 }
 
 // callUntilNotAlive calls Ghost until a call fails as not alive.

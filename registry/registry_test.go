@@ -159,13 +159,10 @@ func TestRegistryCheckCountsConsumersFirst(t *testing.T) {
 	if _, err := sys.Spawn(ctx, checkingSummator()); err != nil {
 		t.Fatal(err)
 	}
-	for probes.Load() < 5 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the component counted its send queue's consumers %d times in 10s; want 5", probes.Load())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	await(ctx, t, func() bool { return probes.Load() >= 5 },
+		func() string {
+			return fmt.Sprintf("the component counted its send queue's consumers %d times in 10s; want 5", probes.Load())
+		})
 	if n := asks.Load(); n != 0 {
 		t.Fatalf("the component asked the registry %d times while the registry consumed its queue", n)
 	}
