@@ -92,10 +92,13 @@ type state struct {
 	sessions  []string // declared, in order
 	releasing map[string][]chan struct{}
 
-	watchers  []*actor.PID
-	connWait  []*actor.PID
-	redialing *time.Timer
-	holdTimer *time.Timer
+	watchers []*actor.PID
+	// forwarders are the actors that forwarded with Notify set (Publish.Forward): each is
+	// sent the messages the broker returns.
+	forwarders []*actor.PID
+	connWait   []*actor.PID
+	redialing  *time.Timer
+	holdTimer  *time.Timer
 
 	settler *settler
 	spare   *outcome        // for the next send
@@ -164,6 +167,7 @@ type (
 		done  chan struct{}
 	}
 	releaseTimeout struct{ id SubID }
+	returnedMsg    struct{ r *Returned }
 	expireHeld     struct{}
 )
 
@@ -192,6 +196,13 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		b.publish(c, m)
 	case *published:
 		b.publishedMsg(c, m)
+	case *returnedMsg:
+		for _, f := range st.forwarders {
+			c.Send(f, m.r)
+		}
+		if len(st.forwarders) == 0 {
+			st.cfg.log.Info("the broker returned a forwarded message: its queue does not exist", "queue", m.r.Queue)
+		}
 	case *expireHeld:
 		st.holdTimer = nil
 		b.expire(c)
@@ -303,6 +314,12 @@ func (b *bridgeActor) dialedMsg(c actor.Context, m *dialed) {
 			sys.Root.Send(self, &linkEvent{gen: gen, up: up, reason: reason})
 		})
 	}
+	if rn, ok := m.t.(ReturnNotifier); ok {
+		self, sys := c.Self(), c.ActorSystem()
+		rn.NotifyReturn(func(queue string, msg Message) {
+			sys.Root.Send(self, &returnedMsg{r: &Returned{Queue: queue, Body: msg.Body, Headers: msg.Headers}})
+		})
+	}
 	if st.everUp {
 		st.cfg.log.Info("bridge connected again; resuming its consumers", "consumers", len(st.subs))
 	}
@@ -405,6 +422,10 @@ func (b *bridgeActor) notifyWatchers(c actor.Context) {
 
 func (b *bridgeActor) publish(c actor.Context, m *Publish) {
 	st := b.st
+	if m.Forward && m.Settle != nil && m.Expiration <= 0 && st.t != nil && st.up && m.Settle.CanForward() {
+		b.forward(c, m)
+		return
+	}
 	if m.Settle != nil {
 		if s := st.subs[m.Settle.sub]; s != nil {
 			s.owed++
@@ -529,6 +550,16 @@ func (b *bridgeActor) publishedMsg(c actor.Context, m *published) {
 	if p.Notify != nil && (m.err != nil || !p.ErrorsOnly) {
 		c.Send(p.Notify, &Published{Queue: p.Queue, Tag: p.Tag, Err: m.err})
 	}
+}
+
+// forward hands a Publish.Forward to the settler goroutine: after the settlements queued
+// before it, and before any cancel of its consumer, so it needs no Release to wait.
+func (b *bridgeActor) forward(c actor.Context, m *Publish) {
+	st := b.st
+	if m.Notify != nil && !slices.ContainsFunc(st.forwarders, m.Notify.Equal) {
+		st.forwarders = append(st.forwarders, m.Notify)
+	}
+	st.settler.push(settleOp{d: m.Settle, fwd: m})
 }
 
 // settle hands a settlement to the settler goroutine, in order.

@@ -15,4 +15,7 @@ var (
 	// consumer (exclusive or not) holds it, or an exclusive one holds it against a new
 	// consumer.
 	ErrInUse = errors.New("queue in exclusive use")
+	// ErrNotForwardable is returned by Delivery.Forward for a delivery its transport
+	// cannot forward.
+	ErrNotForwardable = errors.New("delivery cannot be forwarded")
 )

@@ -36,6 +36,22 @@ type (
 		Notify     *actor.PID
 		Tag        any
 		ErrorsOnly bool
+		// Forward, with Settle, forwards Settle where its transport can (Forwarder): the
+		// message is published on the channel Settle came through and Settle is
+		// acknowledged right after it, on the settler goroutine, without waiting for a
+		// publisher confirm. Nothing is sent to Notify then, since the outcome is not
+		// confirmed; but the broker returns a message whose queue does not exist, and
+		// every actor that forwarded with Notify set is sent the message as a *Returned
+		// (the broker does not say whose it was). Where the transport cannot, this is an
+		// ordinary publish with Settle. Expiration is not supported with Forward.
+		Forward bool
+	}
+	// Returned is a forwarded message (Publish.Forward) that the broker returned: Queue
+	// does not exist.
+	Returned struct {
+		Queue   string
+		Body    []byte
+		Headers wire.Headers
 	}
 	// Published tells the outcome of a Publish: Err is nil when the queue has the
 	// message; ErrNoQueue, ErrConnectionLost, ErrClosed or the transport's error otherwise.

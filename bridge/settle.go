@@ -21,11 +21,12 @@ func newSettler() *settler {
 	return s
 }
 
-// settleOp is one settlement: d acknowledged, or rejected with nack; or, when run is
-// set, run (a consumer's cancel).
+// settleOp is one settlement: d acknowledged, or rejected with nack, or forwarded with
+// fwd (Publish.Forward); or, when run is set, run (a consumer's cancel).
 type settleOp struct {
 	d             *Delivery
 	nack, requeue bool
+	fwd           *Publish
 	run           func()
 }
 
@@ -33,6 +34,10 @@ func (op settleOp) do() {
 	switch {
 	case op.run != nil:
 		op.run()
+	case op.fwd != nil:
+		// An error is a failed channel or connection: the broker requeues d, and the
+		// registry routes it again.
+		_ = op.d.Forward(op.fwd.Queue, op.fwd.Body, op.fwd.Headers)
 	case op.nack:
 		_ = op.d.Nack(op.requeue)
 	default:

@@ -145,6 +145,35 @@ type Acker interface {
 	Nack(requeue bool) error
 }
 
+// Forwarder is implemented by the Ackers of transports that can settle a delivery by
+// forwarding it (Publish.Forward): publish a message on the channel the delivery came
+// through, then acknowledge the delivery there, without waiting for a publisher confirm.
+//
+// That is at least once without the confirm's round trip: RabbitMQ handles a channel's
+// commands in order, so an acknowledgement that took effect followed a publish the
+// broker had routed to its queue; when the channel or the connection ends between the
+// two, the delivery is requeued and handled again (a duplicate at worst, which the
+// receiver's dedupe window drops). Messages are transient, so a broker that dies loses
+// them either way. A message whose queue does not exist comes back through the
+// transport's ReturnNotifier.
+type Forwarder interface {
+	// CanForward reports whether this delivery can be forwarded (AMQP: it came on a
+	// channel that hands returned messages over).
+	CanForward() bool
+	// Forward publishes body on queue (mandatory), then acknowledges the delivery. An
+	// error means the channel or the connection failed: the delivery is requeued by the
+	// broker, and the message may or may not have been published.
+	Forward(queue string, body []byte, h wire.Headers) error
+}
+
+// ReturnNotifier is implemented by transports that hand back forwarded messages the
+// broker returned because their queue does not exist. The bridge registers f once,
+// before it uses the transport; f is called from a transport goroutine and must not
+// block.
+type ReturnNotifier interface {
+	NotifyReturn(f func(queue string, m Message))
+}
+
 // Delivery is one message taken from a queue. It must be settled exactly once with Ack or
 // Nack; later calls are ignored. Body must not be modified.
 type Delivery struct {
@@ -169,6 +198,27 @@ func (d *Delivery) Ack() error {
 		return nil
 	}
 	return d.acker.Ack()
+}
+
+// CanForward reports whether the delivery can be settled with Forward: it is not settled
+// yet and its transport can (Forwarder).
+func (d *Delivery) CanForward() bool {
+	f, ok := d.acker.(Forwarder)
+	return ok && !d.settled.Load() && f.CanForward()
+}
+
+// Forward settles the delivery by forwarding it (Forwarder.Forward): body is published
+// on queue, then the delivery is acknowledged. It fails with ErrNotForwardable, doing
+// nothing, when CanForward is false; a delivery settled already is ignored.
+func (d *Delivery) Forward(queue string, body []byte, h wire.Headers) error {
+	f, ok := d.acker.(Forwarder)
+	if !ok || !f.CanForward() {
+		return ErrNotForwardable
+	}
+	if !d.settled.CompareAndSwap(false, true) {
+		return nil
+	}
+	return f.Forward(queue, body, h)
 }
 
 // Nack rejects the delivery; with requeue it goes back to its queue.

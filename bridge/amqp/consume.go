@@ -448,6 +448,18 @@ func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error)
 		_ = ch.Close()
 		return nil, l.opError("consuming "+s.queue+": setting prefetch", err)
 	}
+	// Deliveries of a shared channel can be forwarded on it (acker.Forward): what the
+	// broker returns goes to the NotifyReturn callback.
+	rets := ch.NotifyReturn(make(chan amqp.Return, returnBuffer))
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		_ = ch.Close()
+		return nil, bridge.ErrClosed
+	}
+	t.wg.Add(1)
+	t.mu.Unlock()
+	go t.returned(rets)
 	if l.shared == nil {
 		l.shared = map[sharedKey]*sharedChan{}
 	}
@@ -482,6 +494,37 @@ func (a acker) Ack() error {
 
 func (a acker) Nack(requeue bool) error {
 	return a.result(a.do(func() error { return a.ch.Nack(a.tag, false, requeue) }))
+}
+
+// CanForward reports whether the delivery came on a shared channel, the ones whose
+// returned messages the transport hands over (NotifyReturn).
+func (a acker) CanForward() bool { return a.b != nil }
+
+// Forward publishes body on queue (mandatory, transient, no publisher confirm) on the
+// delivery's channel, then acknowledges the delivery there: see bridge.Forwarder. A
+// message whose headers AMQP cannot carry is not published, and the delivery is
+// acknowledged all the same (it would fail again), as a failed publish settles it.
+func (a acker) Forward(queue string, body []byte, h wire.Headers) error {
+	if a.b == nil {
+		return bridge.ErrNotForwardable
+	}
+	headers := table(h)
+	invalid := headers.Validate()
+	err := a.result(a.b.settle(a.tag, func() error {
+		if invalid == nil {
+			err := a.ch.PublishWithContext(context.Background(), "", queue, true, false, amqp.Publishing{
+				Headers: headers, DeliveryMode: amqp.Transient, Body: body,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return a.ch.Ack(a.tag, false)
+	}))
+	if err == nil && invalid != nil {
+		err = fmt.Errorf("forwarding to %s: headers: %w", queue, invalid)
+	}
+	return err
 }
 
 func (a acker) do(op func() error) error {

@@ -23,6 +23,8 @@ var (
 	_ bridge.Connectivity   = (*Transport)(nil)
 	_ bridge.Drainer        = (*Transport)(nil)
 	_ bridge.LinkNotifier   = (*Transport)(nil)
+	_ bridge.ReturnNotifier = (*Transport)(nil)
+	_ bridge.Forwarder      = acker{}
 	_ bridge.Deleter        = (*Transport)(nil)
 	_ bridge.Broker         = (*Broker)(nil)
 )
@@ -95,6 +97,7 @@ type Transport struct {
 	sidSet    map[string]struct{}
 	found     *bool // durable flag of the registry's queues, once seen (see followDeployment)
 	onLink    func(up bool, reason error)
+	onReturn  func(queue string, m bridge.Message)
 
 	wg sync.WaitGroup // every goroutine the transport owns
 }
@@ -134,6 +137,31 @@ func (t *Transport) NotifyLink(f func(up bool, reason error)) {
 	t.mu.Lock()
 	t.onLink = f
 	t.mu.Unlock()
+}
+
+// NotifyReturn registers f, called from a transport goroutine with each forwarded
+// message (acker.Forward) that the broker returned because its queue does not exist.
+// f must not block.
+func (t *Transport) NotifyReturn(f func(queue string, m bridge.Message)) {
+	t.mu.Lock()
+	t.onReturn = f
+	t.mu.Unlock()
+}
+
+// returned hands the messages returned on a shared channel to the NotifyReturn callback,
+// until the channel closes.
+func (t *Transport) returned(rets <-chan amqp.Return) {
+	defer t.wg.Done()
+	for r := range rets {
+		t.mu.Lock()
+		f := t.onReturn
+		t.mu.Unlock()
+		if f == nil {
+			t.log.Warn("the broker returned a forwarded message: no such queue", "queue", r.RoutingKey)
+			continue
+		}
+		f(r.RoutingKey, bridge.Message{Body: r.Body, Headers: wire.Headers(r.Headers)})
+	}
 }
 
 // notifyLink calls the NotifyLink callback, if any.

@@ -860,3 +860,90 @@ func TestDrainLeavesAConsumedQueue(t *testing.T) {
 		t.Fatalf("the consumer got %q, want the message the drain left", d.Body)
 	}
 }
+
+// A delivery of a shared consumer is forwarded on its own channel without a publisher
+// confirm: the copy reaches its queue, the delivery is acknowledged (nothing comes back
+// when its consumer is cancelled), and a copy for a queue that does not exist comes back
+// to the NotifyReturn callback with its body and headers. A delivery of a consumer with a
+// channel of its own cannot be forwarded.
+func TestForwardPublishesThenAcknowledges(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := ctxFor(t)
+	tr := dial(t, url)
+	returns := make(chan bridge.Message, 1)
+	var returnedTo atomic.Value
+	tr.NotifyReturn(func(queue string, m bridge.Message) {
+		returnedTo.Store(queue)
+		returns <- m
+	})
+	from, to := wire.SessionID("forward-from"), wire.SessionID("forward-to")
+	for _, sid := range []string{from, to} {
+		if err := tr.DeclareSession(ctx, sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, out := newInbox(), newInbox()
+	sub, err := tr.ConsumeExclusiveShared(ctx, wire.SendQueue(from), 10, in.deliver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Consume(ctx, wire.RecieveQueue(to), 10, out.deliver); err != nil {
+		t.Fatal(err)
+	}
+
+	publishWait(t, tr, wire.SendQueue(from), []byte("routed"), map[string]any{"k": "v"})
+	d := in.next(t)
+	if !d.CanForward() {
+		t.Fatal("a shared consumer's delivery cannot be forwarded")
+	}
+	if err := d.Forward(wire.RecieveQueue(to), d.Body, d.Headers); err != nil {
+		t.Fatalf("Forward: %v", err)
+	}
+	if d.CanForward() {
+		t.Fatal("a forwarded delivery can be forwarded again")
+	}
+	if got := out.next(t); string(got.Body) != "routed" || got.Headers["k"] != "v" {
+		t.Fatalf("forwarded copy: %q %v", got.Body, got.Headers)
+	} else if err := got.Ack(); err != nil {
+		t.Fatal(err)
+	}
+
+	publishWait(t, tr, wire.SendQueue(from), []byte("lost"), map[string]any{"k": "w"})
+	d = in.next(t)
+	if err := d.Forward("recieve-nobody", d.Body, d.Headers); err != nil {
+		t.Fatalf("Forward to a missing queue: %v", err)
+	}
+	select {
+	case m := <-returns:
+		if string(m.Body) != "lost" || m.Headers["k"] != "w" || returnedTo.Load() != "recieve-nobody" {
+			t.Fatalf("returned %q %v to %v", m.Body, m.Headers, returnedTo.Load())
+		}
+	case <-ctx.Done():
+		t.Fatal("the message forwarded to a missing queue did not come back")
+	}
+
+	// Both deliveries were acknowledged: after the cancel the queue is empty.
+	if err := sub.Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ready, err := tr.Stat(ctx, wire.SendQueue(from)); err != nil || ready != 0 {
+		t.Fatalf("the forwarded deliveries' queue after the cancel: %d ready (%v), want 0: acknowledged", ready, err)
+	}
+
+	publishWait(t, tr, wire.SendQueue(to), []byte("own channel"), nil)
+	own := newInbox()
+	if _, err := tr.Consume(ctx, wire.SendQueue(to), 10, own.deliver); err != nil {
+		t.Fatal(err)
+	}
+	d = own.next(t)
+	if d.CanForward() {
+		t.Fatal("a delivery on a channel of its own can be forwarded")
+	}
+	if err := d.Forward(wire.RecieveQueue(from), d.Body, nil); !errors.Is(err, bridge.ErrNotForwardable) {
+		t.Fatalf("Forward on a channel of its own: %v, want ErrNotForwardable", err)
+	}
+	if err := d.Ack(); err != nil {
+		t.Fatalf("a delivery refused a forward is still unsettled: %v", err)
+	}
+}

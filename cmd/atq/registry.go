@@ -28,6 +28,7 @@ type registryOptions struct {
 	deadAfter  time.Duration
 	probeEvery time.Duration
 	probeRate  int
+	confirmed  bool
 	startGrace time.Duration
 	linger     time.Duration
 	forgetDead time.Duration
@@ -68,6 +69,7 @@ func (o *registryOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.deadAfter, "dead-after", 2*time.Second, "")
 	fs.DurationVar(&o.probeEvery, "probe-every", time.Second, "")
 	fs.IntVar(&o.probeRate, "probe-rate", reg.DefaultProbeRate, "")
+	fs.BoolVar(&o.confirmed, "confirmed-routing", false, "")
 	fs.DurationVar(&o.startGrace, "start-grace", 30*time.Second, "")
 	fs.DurationVar(&o.linger, "linger", 30*time.Second, "")
 	fs.DurationVar(&o.forgetDead, "forget-dead-after", 0, "")
@@ -128,6 +130,11 @@ directory:
                                  (default 1048576)
   --max-name CHARACTERS          the longest component name (default 256)
   --max-methods N                the most methods in one description (default 1024)
+  --confirmed-routing            route each message with a publisher confirm, as the
+                                 registry's own answers go; by default a routed message
+                                 is published on the channel it came through and
+                                 acknowledged right after it (at least once either way;
+                                 forwarding saves a round trip per hop)
 
 one registry per virtual host:
   A registry consumes its queues as their only consumer; a second registry on the same
@@ -276,7 +283,7 @@ func registry(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if statePath != "" {
 		log.Info("directory kept in a file", "state", statePath)
 	}
-	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithProbeRate(o.probeRate), reg.WithStartGrace(o.startGrace),
+	regOpts := []reg.Option{reg.WithStateFile(statePath), reg.WithLiveness(o.probeEvery, o.deadAfter), reg.WithProbeRate(o.probeRate), reg.WithConfirmedRouting(o.confirmed), reg.WithStartGrace(o.startGrace),
 		reg.WithLinger(o.linger), reg.WithForgetDead(o.forgetDead), reg.WithLimits(o.limits)}
 	waitFor := ctx
 	if o.standby {

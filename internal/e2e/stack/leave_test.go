@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/at-technology/atqueue/examples/seed"
 	"github.com/at-technology/atqueue/internal/testkit/leavetest"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
+	"github.com/at-technology/atqueue/registry"
 	"github.com/at-technology/atqueue/supervision"
 	"github.com/at-technology/atqueue/wire"
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -80,6 +82,53 @@ func TestCallToDeletedQueueIsAnswered(t *testing.T) {
 	// The registry keeps serving.
 	if ok, err := req.CheckRegistered(ctx, "Caller"); err != nil || !ok {
 		t.Fatalf("check_registered after: %v %v", ok, err)
+	}
+}
+
+// The registry answers a routed request whose queue was deleted from the message the
+// broker returns, both when it forwards what it routes (the default: no confirm, so the
+// return is all it learns) and when it routes with confirms. Its liveness check is
+// slowed to a minute so that only the returned message can say "does not exist".
+func TestRoutedRequestToDeletedQueueIsAnswered(t *testing.T) {
+	for _, confirmed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("confirmed=%v", confirmed), func(t *testing.T) {
+			url := rabbittest.VHost(t)
+			ctx := deadline(t, 30*time.Second)
+			if _, err := process(t, url).StartRegistry(ctx, registry.WithLiveness(time.Second, time.Minute),
+				registry.WithConfirmedRouting(confirmed)); err != nil {
+				t.Fatal(err)
+			}
+			ghost, kill := spawnGhost(t, ctx, url)
+			routed, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)), actors.WithDirectCalls(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				_ = routed.Shutdown(sctx)
+			})
+			req, err := routed.Spawn(ctx, component.New("Caller"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum int
+			if err := req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum); err != nil || sum != 3 {
+				t.Fatalf("routed call: %d %v", sum, err)
+			}
+
+			kill()
+			if _, err := rabbittest.Channel(t, url).QueueDelete(wire.RecieveQueue(ghost.SessionID()), false, false, false); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 { // and the registry keeps routing after each
+				err = req.Call(ctx, "Ghost", "int_sum", seed.SumArgs{A: 1, B: 2}, &sum)
+				var re *component.RemoteError
+				if !errors.Is(err, component.ErrNotAlive) || !errors.As(err, &re) || !strings.Contains(re.Items[0].Text, "does not exist") {
+					t.Fatalf("routed call %d to a deleted queue: %v", i, err)
+				}
+			}
+		})
 	}
 }
 
