@@ -74,7 +74,7 @@ func (k *core) delivery(c actor.Context, d *bridge.Delivery) {
 			ComponentCrashedException, k.h.sid, k.def.name, env.MessageID, env.Message)), nil, d)
 	case !fresh && answer != nil:
 		k.log.Info("request delivered again; its answer is sent again", "component", k.def.name, "message_id", env.MessageID)
-		c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(d), Body: answer, Settle: d})
+		c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(d), Body: answer, Settle: d, Forward: true})
 	case !fresh:
 		k.log.Info("request delivered again while it runs; duplicate dropped", "component", k.def.name, "message_id", env.MessageID)
 		c.Send(k.bridge, &bridge.Settle{D: d})
@@ -222,7 +222,7 @@ func (k *core) publishAnswer(c actor.Context, req *wire.Envelope, body []byte, h
 		return
 	}
 	k.seen.done(req.Sender, req.MessageID, body)
-	c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(d), Body: body, Headers: headers, Settle: d})
+	c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(d), Body: body, Headers: headers, Settle: d, Forward: true})
 }
 
 // journaled continues what waited for the journal.
@@ -239,7 +239,7 @@ func (k *core) journaled(c actor.Context, m *journaled) {
 		}
 		k.dispatch(*next)
 	case *served:
-		c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(next.d), Body: next.body, Headers: next.headers, Settle: next.d})
+		c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(next.d), Body: next.body, Headers: next.headers, Settle: next.d, Forward: true})
 	}
 }
 
