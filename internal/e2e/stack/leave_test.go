@@ -99,16 +99,7 @@ func TestRoutedRequestToDeletedQueueIsAnswered(t *testing.T) {
 				t.Fatal(err)
 			}
 			ghost, kill := spawnGhost(t, ctx, url)
-			routed, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)), actors.WithDirectCalls(false))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				_ = routed.Shutdown(sctx)
-			})
-			req, err := routed.Spawn(ctx, component.New("Caller"))
+			req, err := process(t, url, actors.WithDirectCalls(false)).Spawn(ctx, component.New("Caller"))
 			if err != nil {
 				t.Fatal(err)
 			}

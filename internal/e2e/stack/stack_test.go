@@ -18,9 +18,9 @@ import (
 )
 
 // process is one actor system with its own AMQP connection, like a separate program.
-func process(t *testing.T, url string) *actors.System {
+func process(t *testing.T, url string, opts ...actors.Option) *actors.System {
 	t.Helper()
-	sys, err := actors.New(actors.WithBroker(amqpbridge.NewBroker(url)))
+	sys, err := actors.New(append([]actors.Option{actors.WithBroker(amqpbridge.NewBroker(url))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
