@@ -168,6 +168,7 @@ type (
 	}
 	releaseTimeout struct{ id SubID }
 	returnedMsg    struct{ r *Returned }
+	forwardRefused struct{ p *Publish } // the settler could not forward p now
 	expireHeld     struct{}
 )
 
@@ -176,7 +177,8 @@ func (b *bridgeActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		if st.settler == nil {
-			st.settler = newSettler()
+			self, sys := c.Self(), c.ActorSystem()
+			st.settler = newSettler(func(p *Publish) { sys.Root.Send(self, &forwardRefused{p: p}) })
 		}
 		st.ctx, st.cancel = context.WithCancel(context.Background())
 		b.dial(c)
@@ -196,6 +198,10 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		b.publish(c, m)
 	case *published:
 		b.publishedMsg(c, m)
+	case *forwardRefused:
+		p := *m.p
+		p.Forward = false
+		b.publish(c, &p)
 	case *returnedMsg:
 		for _, f := range st.forwarders {
 			c.Send(f, m.r)

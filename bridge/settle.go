@@ -1,12 +1,17 @@
 package bridge
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // settler runs settlements (acknowledgements, rejections, consumer cancels) in the order
 // the bridge actor hands them over, on one goroutine the actor owns: an acknowledgement
 // written to a socket, or a cancel waiting for the broker, never waits in a mailbox or
 // on a transport's confirm goroutine. Its queue is unbounded, so push never blocks.
 type settler struct {
+	refused func(*Publish) // a forward the transport could not do now: publish it instead
+
 	mu     sync.Mutex
 	ops    []settleOp
 	spare  []settleOp    // the run's last batch, emptied, for push to fill again
@@ -15,8 +20,8 @@ type settler struct {
 	done   chan struct{} // closed when the goroutine has run everything and exited
 }
 
-func newSettler() *settler {
-	s := &settler{signal: make(chan struct{}, 1), done: make(chan struct{})}
+func newSettler(refused func(*Publish)) *settler {
+	s := &settler{refused: refused, signal: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -30,14 +35,16 @@ type settleOp struct {
 	run           func()
 }
 
-func (op settleOp) do() {
+func (op settleOp) do(s *settler) {
 	switch {
 	case op.run != nil:
 		op.run()
 	case op.fwd != nil:
-		// An error is a failed channel or connection: the broker requeues d, and the
-		// registry routes it again.
-		_ = op.d.Forward(op.fwd.Queue, op.fwd.Body, op.fwd.Headers)
+		// Another error is a failed channel or connection: the broker requeues d, and
+		// what sent it handles it again.
+		if err := op.d.Forward(op.fwd.Queue, op.fwd.Body, op.fwd.Headers); errors.Is(err, ErrNotForwardable) && s.refused != nil {
+			s.refused(op.fwd)
+		}
 	case op.nack:
 		_ = op.d.Nack(op.requeue)
 	default:
@@ -50,7 +57,7 @@ func (s *settler) push(op settleOp) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		op.do()
+		op.do(s)
 		return
 	}
 	if s.ops == nil {
@@ -72,7 +79,7 @@ func (s *settler) run() {
 		s.ops = nil
 		s.mu.Unlock()
 		for i, op := range ops {
-			op.do()
+			op.do(s)
 			ops[i] = settleOp{}
 		}
 		if len(ops) > 0 {

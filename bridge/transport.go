@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -160,7 +161,10 @@ type Forwarder interface {
 	// CanForward reports whether this delivery can be forwarded (AMQP: it came on a
 	// channel that hands returned messages over).
 	CanForward() bool
-	// Forward publishes body on queue (mandatory), then acknowledges the delivery. An
+	// Forward publishes body on queue (mandatory), then acknowledges the delivery. It
+	// fails with ErrNotForwardable, doing nothing, when the channel is busy with an RPC
+	// (a basic.consume waits for its queue: the publish and the acknowledgement would wait
+	// behind it on the broker); the delivery is then published the ordinary way. Another
 	// error means the channel or the connection failed: the delivery is requeued by the
 	// broker, and the message may or may not have been published.
 	Forward(queue string, body []byte, h wire.Headers) error
@@ -208,8 +212,9 @@ func (d *Delivery) CanForward() bool {
 }
 
 // Forward settles the delivery by forwarding it (Forwarder.Forward): body is published
-// on queue, then the delivery is acknowledged. It fails with ErrNotForwardable, doing
-// nothing, when CanForward is false; a delivery settled already is ignored.
+// on queue, then the delivery is acknowledged. It fails with ErrNotForwardable, leaving
+// the delivery unsettled, when CanForward is false or the transport cannot forward it
+// now; a delivery settled already is ignored.
 func (d *Delivery) Forward(queue string, body []byte, h wire.Headers) error {
 	f, ok := d.acker.(Forwarder)
 	if !ok || !f.CanForward() {
@@ -218,7 +223,11 @@ func (d *Delivery) Forward(queue string, body []byte, h wire.Headers) error {
 	if !d.settled.CompareAndSwap(false, true) {
 		return nil
 	}
-	return f.Forward(queue, body, h)
+	err := f.Forward(queue, body, h)
+	if errors.Is(err, ErrNotForwardable) {
+		d.settled.Store(false) // only the bridge's settler settles: nobody raced it
+	}
+	return err
 }
 
 // Nack rejects the delivery; with requeue it goes back to its queue.

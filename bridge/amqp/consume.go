@@ -504,10 +504,18 @@ func (a acker) CanForward() bool { return a.b != nil }
 // delivery's channel, then acknowledges the delivery there: see bridge.Forwarder. A
 // message whose headers AMQP cannot carry is not published, and the delivery is
 // acknowledged all the same (it would fail again), as a failed publish settles it.
+//
+// While an RPC of the shared channel waits for the broker (a basic.consume of a queue
+// that is slow to answer, while a thousand components register), the broker's channel
+// process is blocked in it, and a publish on the channel would wait behind it: Forward
+// refuses (bridge.ErrNotForwardable) and the bridge publishes the usual way, on the
+// publishing channel. Holding the lock also keeps an RPC from starting between the
+// publish and the acknowledgement.
 func (a acker) Forward(queue string, body []byte, h wire.Headers) error {
-	if a.b == nil {
+	if a.b == nil || a.b.rpc == nil || !a.b.rpc.TryLock() {
 		return bridge.ErrNotForwardable
 	}
+	defer a.b.rpc.Unlock()
 	headers := table(h)
 	invalid := headers.Validate()
 	err := a.result(a.b.settle(a.tag, func() error {

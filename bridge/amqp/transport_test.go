@@ -864,8 +864,9 @@ func TestDrainLeavesAConsumedQueue(t *testing.T) {
 // A delivery of a shared consumer is forwarded on its own channel without a publisher
 // confirm: the copy reaches its queue, the delivery is acknowledged (nothing comes back
 // when its consumer is cancelled), and a copy for a queue that does not exist comes back
-// to the NotifyReturn callback with its body and headers. A delivery of a consumer with a
-// channel of its own cannot be forwarded.
+// to the NotifyReturn callback with its body and headers. A forward is refused while the
+// channel waits for an RPC, and a delivery of a consumer with a channel of its own cannot
+// be forwarded.
 func TestForwardPublishesThenAcknowledges(t *testing.T) {
 	t.Parallel()
 	url := rabbittest.VHost(t)
@@ -897,6 +898,14 @@ func TestForwardPublishesThenAcknowledges(t *testing.T) {
 	if !d.CanForward() {
 		t.Fatal("a shared consumer's delivery cannot be forwarded")
 	}
+	// While an RPC of its channel waits for the broker, a forward would wait behind it:
+	// it is refused, and the delivery stays unsettled for the ordinary way.
+	release := tr.HoldSharedRPCForTest(wire.SendQueue(from), 10)
+	err = d.Forward(wire.RecieveQueue(to), d.Body, d.Headers)
+	release()
+	if !errors.Is(err, bridge.ErrNotForwardable) || !d.CanForward() {
+		t.Fatalf("Forward while the channel waits for an RPC: %v (can forward after: %v), want ErrNotForwardable, unsettled", err, d.CanForward())
+	}
 	if err := d.Forward(wire.RecieveQueue(to), d.Body, d.Headers); err != nil {
 		t.Fatalf("Forward: %v", err)
 	}
@@ -921,6 +930,9 @@ func TestForwardPublishesThenAcknowledges(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the message forwarded to a missing queue did not come back")
+	}
+	if n := len(out.ch); n != 0 {
+		t.Fatalf("%d more copies reached the queue: the refused forward published", n)
 	}
 
 	// Both deliveries were acknowledged: after the cancel the queue is empty.
