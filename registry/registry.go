@@ -581,7 +581,9 @@ func (r *registryActor) returned(c actor.Context, m *bridge.Returned) {
 	st := r.st
 	env, err := wire.Decode(m.Body, st.cfg.maxBody)
 	if err != nil || env.IsAnswer() {
-		st.cfg.log.Info("an answer routed to a queue that does not exist was dropped", "queue", m.Queue, "reciever", env.Reciever)
+		// An answer (the registry's, or that of a component of its process, which
+		// forwards its answers too) whose caller's queue is gone: nobody waits for it.
+		st.cfg.log.Info("a forwarded answer came back and was dropped: its queue does not exist", "queue", m.Queue, "reciever", env.Reciever)
 		return
 	}
 	sender := st.byName[env.Sender]
