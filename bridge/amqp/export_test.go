@@ -19,3 +19,7 @@ func (t *Transport) HoldSharedRPCForTest(queue string, prefetch int) (release fu
 	sc.rpc.Lock()
 	return sc.rpc.Unlock
 }
+
+// RecountsForTest is how many passive declares the transport made to count the consumers
+// of a queue before consuming it on a shared channel.
+func (t *Transport) RecountsForTest() int64 { return t.recounts.Load() }

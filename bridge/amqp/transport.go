@@ -98,6 +98,8 @@ type Transport struct {
 	found     *bool // durable flag of the registry's queues, once seen (see followDeployment)
 	onLink    func(up bool, reason error)
 	onReturn  func(queue string, m bridge.Message)
+	counted   map[string]counted // consumer counts of recent declares (noteConsumers)
+	recounts  atomic.Int64       // passive declares sharedChannel made to count consumers
 
 	wg sync.WaitGroup // every goroutine the transport owns
 }
@@ -397,10 +399,11 @@ type none = struct{}
 func (t *Transport) declareSession(sid string) func(declChan) (none, error) {
 	return func(ch declChan) (none, error) {
 		for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
-			existed, err := t.declareQueue(ch, q)
+			existed, decl, err := t.declareQueue(ch, q)
 			if err != nil {
 				return none{}, err
 			}
+			t.noteConsumers(q, decl.Consumers)
 			switch {
 			case sid != wire.RegistrySession:
 			case existed:
@@ -481,41 +484,83 @@ const declareAttempts = 3
 // deployment's durability from them); a component's queues are declared first and looked
 // at passively only when RabbitMQ refuses the flags, which adopts them the same way in one
 // round trip instead of two (and a channel) for a queue that is new or has our flags.
-func (t *Transport) declareQueue(get declChan, queue string) (existed bool, err error) {
+func (t *Transport) declareQueue(get declChan, queue string) (existed bool, q amqp.Queue, err error) {
 	sid, _, _ := wire.ParseQueue(queue)
 	for range declareAttempts {
 		var ch *amqp.Channel
 		if sid != wire.RegistrySession {
 			if ch, err = get(); err != nil {
-				return false, err
+				return false, q, err
 			}
-			if _, err = ch.QueueDeclare(queue, t.durable(), false, false, false, nil); err == nil {
-				return false, nil
+			if q, err = ch.QueueDeclare(queue, t.durable(), false, false, false, nil); err == nil {
+				return false, q, nil
 			}
 			if amqpCode(err) != amqp.PreconditionFailed {
 				break
 			}
 		}
 		if ch, err = get(); err != nil {
-			return false, err
+			return false, q, err
 		}
-		if _, err = ch.QueueDeclarePassive(queue, false, false, false, false, nil); err == nil {
-			return true, nil
+		if q, err = ch.QueueDeclarePassive(queue, false, false, false, false, nil); err == nil {
+			return true, q, nil
 		}
 		if amqpCode(err) != amqp.NotFound {
 			break
 		}
 		if ch, err = get(); err != nil {
-			return false, err
+			return false, q, err
 		}
-		if _, err = ch.QueueDeclare(queue, t.durable(), false, false, false, nil); err == nil {
-			return false, nil
+		if q, err = ch.QueueDeclare(queue, t.durable(), false, false, false, nil); err == nil {
+			return false, q, nil
 		}
 		if amqpCode(err) != amqp.PreconditionFailed {
 			break
 		}
 	}
-	return false, fmt.Errorf("declaring queue %s: %w", queue, withDurabilityHint(err))
+	return false, q, fmt.Errorf("declaring queue %s: %w", queue, withDurabilityHint(err))
+}
+
+// counted is a queue's consumer count as a declare of it found it.
+type counted struct {
+	consumers int
+	at        time.Time
+}
+
+// countFresh is how long a declare's consumer count stands for a check of its own: an
+// exclusive shared consumer started within it (a component consumes its queue right
+// after it declared its pair) is spared a passive declare.
+const countFresh = time.Second
+
+// noteConsumers records the consumer count a declare of queue found.
+func (t *Transport) noteConsumers(queue string, consumers int) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counted == nil {
+		t.counted = map[string]counted{}
+	}
+	if len(t.counted) >= 256 { // counts nobody took (a send- queue its owner does not consume)
+		for q, c := range t.counted {
+			if now.Sub(c.at) >= countFresh {
+				delete(t.counted, q)
+			}
+		}
+	}
+	t.counted[queue] = counted{consumers: consumers, at: now}
+}
+
+// takeConsumers returns, and forgets, the consumer count a declare of queue found less
+// than countFresh ago; ok is false when there is none.
+func (t *Transport) takeConsumers(queue string) (consumers int, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, found := t.counted[queue]
+	if !found {
+		return 0, false
+	}
+	delete(t.counted, queue)
+	return c.consumers, time.Since(c.at) < countFresh
 }
 
 // amqpCode is the reply code of an AMQP error, 0 for other errors.

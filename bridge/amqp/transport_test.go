@@ -959,3 +959,42 @@ func TestForwardPublishesThenAcknowledges(t *testing.T) {
 		t.Fatalf("a delivery refused a forward is still unsettled: %v", err)
 	}
 }
+
+// A queue this transport declared a moment ago, finding no consumer, is consumed on a
+// shared channel without counting its consumers again: the declare's answer counted
+// them (a component declares its pair, then consumes its queue at once). A count is
+// used once, and one that found a consumer is not used: such queues are counted first,
+// so that a consumer there is refused without closing the shared channel.
+func TestDeclaredQueueIsNotCountedAgain(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := ctxFor(t)
+	tr := dial(t, url)
+	fresh, held := wire.SessionID("count-fresh"), wire.SessionID("count-held")
+	if err := tr.DeclareSession(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rabbittest.Channel(t, url).Consume(wire.RecieveQueue(held), "", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, sid := range []string{held, fresh} { // held's declare counts the raw consumer
+		if err := tr.DeclareSession(ctx, sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consume := func(queue string, want error, recounts int64) {
+		t.Helper()
+		before := tr.RecountsForTest()
+		_, err := tr.ConsumeExclusiveShared(ctx, queue, 10, func(*bridge.Delivery) {}, nil)
+		if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+			t.Fatalf("consuming %s: %v, want %v", queue, err, want)
+		}
+		if n := tr.RecountsForTest() - before; n != recounts {
+			t.Fatalf("consuming %s: %d passive declares to count its consumers, want %d", queue, n, recounts)
+		}
+	}
+	consume(wire.RecieveQueue(fresh), nil, 0)            // counted by its declare
+	consume(wire.SendQueue(fresh), nil, 0)               // counted by its declare
+	consume(wire.SendQueue(fresh), bridge.ErrInUse, 1)   // that count is used up
+	consume(wire.RecieveQueue(held), bridge.ErrInUse, 1) // its declare found a consumer
+}
