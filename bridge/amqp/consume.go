@@ -142,9 +142,9 @@ func (t *Transport) ConsumeExclusive(ctx context.Context, queue string, prefetch
 // round trips per consumer to open. Its queue's consumers are counted first (a passive
 // declare, or DeclareSession's declare of the queue when it found none less than
 // countFresh ago), so that a queue held by another consumer is refused without the
-// refusal closing the shared channel. At Cancel, the deliveries the consumer handed out and that
-// were not settled are requeued (a nack) instead of by closing its channel, and settling
-// one later fails as on a closed channel.
+// refusal closing the shared channel. At Cancel, the deliveries the consumer handed out
+// and that were not settled are requeued (a nack) instead of by closing its channel, and
+// settling one later fails as on a closed channel.
 func (t *Transport) ConsumeExclusiveShared(ctx context.Context, queue string, prefetch int, deliver func(*bridge.Delivery), lost func(error)) (bridge.Subscription, error) {
 	return t.consume(ctx, queue, prefetch, deliver, true, lost, true)
 }
@@ -461,15 +461,10 @@ func (t *Transport) sharedChannel(l *link, s *subscription) (*sharedChan, error)
 	// Deliveries of a shared channel can be forwarded on it (acker.Forward): what the
 	// broker returns goes to the NotifyReturn callback.
 	rets := ch.NotifyReturn(make(chan amqp.Return, returnBuffer))
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
+	if !t.spawn(func() { t.returned(rets) }) {
 		_ = ch.Close()
 		return nil, bridge.ErrClosed
 	}
-	t.wg.Add(1)
-	t.mu.Unlock()
-	go t.returned(rets)
 	if l.shared == nil {
 		l.shared = map[sharedKey]*sharedChan{}
 	}

@@ -153,7 +153,6 @@ func (t *Transport) NotifyReturn(f func(queue string, m bridge.Message)) {
 // returned hands the messages returned on a shared channel to the NotifyReturn callback,
 // until the channel closes.
 func (t *Transport) returned(rets <-chan amqp.Return) {
-	defer t.wg.Done()
 	for r := range rets {
 		t.mu.Lock()
 		f := t.onReturn
