@@ -74,7 +74,7 @@ func (k *core) delivery(c actor.Context, d *bridge.Delivery) {
 			ComponentCrashedException, k.h.sid, k.def.name, env.MessageID, env.Message)), nil, d)
 	case !fresh && answer != nil:
 		k.log.Info("request delivered again; its answer is sent again", "component", k.def.name, "message_id", env.MessageID)
-		c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(d), Body: answer, Settle: d, Forward: true})
+		k.sendAnswer(c, d, answer, nil)
 	case !fresh:
 		k.log.Info("request delivered again while it runs; duplicate dropped", "component", k.def.name, "message_id", env.MessageID)
 		c.Send(k.bridge, &bridge.Settle{D: d})
@@ -222,6 +222,13 @@ func (k *core) publishAnswer(c actor.Context, req *wire.Envelope, body []byte, h
 		return
 	}
 	k.seen.done(req.Sender, req.MessageID, body)
+	k.sendAnswer(c, d, body, headers)
+}
+
+// sendAnswer publishes the answer to the request d, which the bridge settles by
+// forwarding: the answer goes out on the channel d came through, and d is acknowledged
+// right after it.
+func (k *core) sendAnswer(c actor.Context, d *bridge.Delivery, body []byte, headers wire.Headers) {
 	c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(d), Body: body, Headers: headers, Settle: d, Forward: true})
 }
 
@@ -239,7 +246,7 @@ func (k *core) journaled(c actor.Context, m *journaled) {
 		}
 		k.dispatch(*next)
 	case *served:
-		c.Send(k.bridge, &bridge.Publish{Queue: k.answerQueue(next.d), Body: next.body, Headers: next.headers, Settle: next.d, Forward: true})
+		k.sendAnswer(c, next.d, next.body, next.headers)
 	}
 }
 
