@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,6 +76,38 @@ func TestStoreWritesLastSnapshotAtClose(t *testing.T) {
 	}
 	if len(out) != 1 || out[0].Name != "Last" {
 		t.Fatalf("the file holds %+v, want the last snapshot", out)
+	}
+}
+
+// The writer rests between writes: each write is reported no sooner than saveRest after
+// its snapshot was handed over, so that the registry, which hands over the next snapshot
+// only then, writes a burst of changes a few times a second.
+func TestStoreRestsBetweenWrites(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	defer sys.Shutdown()
+	saved := make(chan time.Time, 16)
+	pid := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if _, ok := c.Message().(*stateSaved); ok {
+			saved <- time.Now()
+		}
+	}))
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := newStore(path, sys.Root, pid, slog.New(slog.DiscardHandler))
+	defer s.close()
+	for i := range 3 {
+		handed := time.Now()
+		s.save([]savedEntry{{Name: "C" + strconv.Itoa(i), SessionID: "8f6a1c3e-0d0f-3c55-9b0a-2f1b2b9c1f10"}})
+		select {
+		case at := <-saved:
+			if took := at.Sub(handed); took < saveRest {
+				t.Fatalf("write %d was reported %v after its snapshot, want at least %v", i, took, saveRest)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("write %d was never reported", i)
+		}
+		if out, err := loadState(path); err != nil || len(out) != 1 || out[0].Name != "C"+strconv.Itoa(i) {
+			t.Fatalf("after write %d the file holds %+v (%v)", i, out, err)
+		}
 	}
 }
 
