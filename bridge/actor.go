@@ -94,7 +94,8 @@ type state struct {
 
 	watchers []*actor.PID
 	// forwarders are the actors that forwarded with Notify set (Publish.Forward): each is
-	// sent the messages the broker returns.
+	// sent the messages the broker returns. The bridge watches them, and forgets each
+	// when it stops (a registry restarted in the process is a new actor).
 	forwarders []*actor.PID
 	connWait   []*actor.PID
 	redialing  *time.Timer
@@ -239,8 +240,14 @@ func (b *bridgeActor) Receive(c actor.Context) {
 		b.drain(c, m)
 	case *DeleteSession:
 		b.deleteSession(c, m)
+	case *actor.Terminated:
+		st.forwarders = slices.DeleteFunc(st.forwarders, m.Who.Equal)
+		st.watchers = slices.DeleteFunc(st.watchers, m.Who.Equal)
 	case *Watch:
-		st.watchers = append(st.watchers, c.Sender())
+		if w := c.Sender(); w != nil {
+			st.watchers = append(st.watchers, w)
+			c.Watch(w)
+		}
 		c.Respond(&Link{Up: st.t != nil && st.up, Err: st.linkErr})
 	case *Connected:
 		switch {
@@ -564,6 +571,7 @@ func (b *bridgeActor) forward(c actor.Context, m *Publish) {
 	st := b.st
 	if m.Notify != nil && !slices.ContainsFunc(st.forwarders, m.Notify.Equal) {
 		st.forwarders = append(st.forwarders, m.Notify)
+		c.Watch(m.Notify)
 	}
 	st.settler.push(settleOp{d: m.Settle, fwd: m})
 }

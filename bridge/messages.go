@@ -41,8 +41,8 @@ type (
 		// acknowledged right after it, on the settler goroutine, without waiting for a
 		// publisher confirm. Nothing is sent to Notify then, since the outcome is not
 		// confirmed; but the broker returns a message whose queue does not exist, and
-		// every actor that forwarded with Notify set is sent the message as a *Returned
-		// (the broker does not say whose it was). Where the transport cannot, this is an
+		// every actor that forwarded with Notify set, and has not stopped since, is sent
+		// the message as a *Returned (the broker does not say whose it was). Where the transport cannot, this is an
 		// ordinary publish with Settle. Expiration is not supported with Forward.
 		Forward bool
 	}
@@ -153,7 +153,7 @@ type (
 		Err     error
 	}
 	// Watch subscribes the sender to the state of the bridge's connection: it is sent a
-	// *Link now and at every change.
+	// *Link now and at every change, until it stops.
 	Watch struct{}
 	// Link is the state of the bridge's connection.
 	Link struct {
