@@ -581,7 +581,15 @@ func (b *bridgeActor) settle(d *Delivery, nack, requeue bool) {
 	if d == nil {
 		return
 	}
-	b.st.settler.push(settleOp{d: d, nack: nack, requeue: requeue})
+	op := settleOp{d: d, nack: nack, requeue: requeue}
+	if _, ok := d.acker.(*memAcker); ok {
+		// The in-process broker settles in memory, under a lock held only briefly: no
+		// goroutine hand-off. Before a cancel still queued on the settler, which then
+		// does not requeue it.
+		op.do(b.st.settler)
+		return
+	}
+	b.st.settler.push(op)
 }
 
 func (b *bridgeActor) open(c actor.Context, m *Open) {
