@@ -85,10 +85,12 @@ type Prober interface {
 // that died.
 type Drainer interface {
 	// Drain removes up to max messages from queue and returns them, oldest first; fewer
-	// (none) when the queue holds fewer. The messages are acknowledged as they are taken.
-	// A queue that has a consumer is not drained: its messages are that consumer's (a
-	// component that came back), and Drain fails with ErrInUse, taking nothing. It may
-	// wait on the network and honours ctx.
+	// (none) when the queue holds fewer. A queue that has a consumer is not drained: its
+	// messages are that consumer's (a component that came back), and Drain fails with
+	// ErrInUse, taking nothing. A consumer that starts during a drain gets back what the
+	// drain took since it last counted the consumers, and Drain fails with ErrInUse,
+	// returning what it took before. What Drain returns is removed from the queue; what
+	// it does not return is left there. It may wait on the network and honours ctx.
 	Drain(ctx context.Context, queue string, max int) ([]Message, error)
 }
 

@@ -23,3 +23,6 @@ func (t *Transport) HoldSharedRPCForTest(queue string, prefetch int) (release fu
 // RecountsForTest is how many passive declares the transport made to count the consumers
 // of a queue before consuming it on a shared channel.
 func (t *Transport) RecountsForTest() int64 { return t.recounts.Load() }
+
+// OnDrainGetForTest has Drain call f after each message it gets, with how many it has.
+func (t *Transport) OnDrainGetForTest(f func(taken int)) { t.drainGot = f }

@@ -100,6 +100,7 @@ type Transport struct {
 	onReturn  func(queue string, m bridge.Message)
 	counted   map[string]counted // consumer counts of recent declares (noteConsumers)
 	recounts  atomic.Int64       // passive declares sharedChannel made to count consumers
+	drainGot  func(taken int)    // tests only: called by Drain after each message it gets
 
 	wg sync.WaitGroup // every goroutine the transport owns
 }
@@ -598,42 +599,91 @@ func (t *Transport) Stat(ctx context.Context, queue string) (consumers, messages
 	return q.Consumers, q.Messages, err
 }
 
-// Drain takes up to max messages off queue with basic.get in no-ack mode: they are
-// settled as the broker hands them over, and the queue's consumers are not changed. A
-// queue that does not exist fails with bridge.ErrNoQueue; one that has a consumer (counted
-// with a passive declare just before) fails with bridge.ErrInUse, nothing taken. With an
-// error, what was taken before it is returned too.
+// Drain takes up to max messages off queue with basic.get, for a queue nobody consumes:
+// one that does not exist fails with bridge.ErrNoQueue; one that has a consumer fails with
+// bridge.ErrInUse, nothing taken. The consumers are counted with a passive declare before
+// the first message and again after every drainRecount taken, which are acknowledged
+// only then: a consumer that started meanwhile (its component came back) gets them,
+// requeued, and the drain ends with ErrInUse. A channel or connection that fails
+// meanwhile requeues what it had not acknowledged. With an error, what was taken and
+// acknowledged before it is returned too.
 func (t *Transport) Drain(ctx context.Context, queue string, max int) ([]bridge.Message, error) {
-	return onDeclare(t, ctx, func(get declChan) ([]bridge.Message, error) {
-		var out []bridge.Message
+	// out outlives an attempt that a lost connection ends: what it acknowledged is
+	// returned with what the next attempt takes.
+	var out []bridge.Message
+	_, err := onDeclare(t, ctx, func(get declChan) (none, error) {
 		ch, err := get()
 		if err != nil {
-			return nil, err
+			return none{}, err
 		}
-		q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
-		switch {
-		case err != nil && amqpCode(err) == amqp.NotFound:
-			return nil, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
-		case err != nil:
-			return nil, fmt.Errorf("draining queue %s: %w", queue, err)
-		case q.Consumers > 0:
-			return nil, fmt.Errorf("%w: %s has %d consumers: its messages are theirs", bridge.ErrInUse, queue, q.Consumers)
-		}
-		for len(out) < max {
-			d, ok, err := ch.Get(queue, true)
+		unconsumed := func() error {
+			q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
 			switch {
 			case err != nil && amqpCode(err) == amqp.NotFound:
-				return out, fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
+				return fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue)
 			case err != nil:
-				return out, fmt.Errorf("draining queue %s: %w", queue, err)
-			case !ok:
-				return out, nil
+				return fmt.Errorf("draining queue %s: %w", queue, err)
+			case q.Consumers > 0:
+				return fmt.Errorf("%w: %s has %d consumers: its messages are theirs", bridge.ErrInUse, queue, q.Consumers)
 			}
-			out = append(out, bridge.Message{Body: d.Body, Headers: wire.Headers(d.Headers)})
+			return nil
 		}
-		return out, nil
+		if err := unconsumed(); err != nil {
+			return none{}, err
+		}
+		for len(out) < max {
+			var batch []amqp.Delivery
+			// giveBack requeues the batch: a channel left open must not keep it (one
+			// that an error closed has requeued it already).
+			giveBack := func(err error) error {
+				if len(batch) > 0 && !ch.IsClosed() {
+					err = errors.Join(err, ch.Nack(batch[len(batch)-1].DeliveryTag, true, true))
+				}
+				return err
+			}
+			empty := false
+			for len(batch) < drainRecount && len(out)+len(batch) < max {
+				d, ok, err := ch.Get(queue, false)
+				switch {
+				case err != nil && amqpCode(err) == amqp.NotFound:
+					return none{}, giveBack(fmt.Errorf("%w: %s", bridge.ErrNoQueue, queue))
+				case err != nil:
+					return none{}, giveBack(fmt.Errorf("draining queue %s: %w", queue, err))
+				}
+				if !ok {
+					empty = true
+					break
+				}
+				batch = append(batch, d)
+				if t.drainGot != nil {
+					t.drainGot(len(out) + len(batch))
+				}
+			}
+			if len(batch) == 0 {
+				return none{}, nil
+			}
+			if err := unconsumed(); err != nil {
+				return none{}, giveBack(err)
+			}
+			if err := ch.Ack(batch[len(batch)-1].DeliveryTag, true); err != nil {
+				return none{}, fmt.Errorf("draining queue %s: %w", queue, err)
+			}
+			for _, d := range batch {
+				out = append(out, bridge.Message{Body: d.Body, Headers: wire.Headers(d.Headers)})
+			}
+			if empty {
+				return none{}, nil
+			}
+		}
+		return none{}, nil
 	})
+	return out, err
 }
+
+// drainRecount is how many messages Drain takes between two counts of the queue's
+// consumers: a count is a round trip, and the messages taken since the last one are what
+// a consumer that starts meanwhile gets back.
+const drainRecount = 20
 
 // DeleteSession deletes send-<sid> and recieve-<sid> where a queue is empty and has no
 // consumer (queue.delete if-unused if-empty); RabbitMQ refuses the others, which stay.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -858,6 +859,44 @@ func TestDrainLeavesAConsumedQueue(t *testing.T) {
 	}
 	if d := in.next(t); string(d.Body) != "second" {
 		t.Fatalf("the consumer got %q, want the message the drain left", d.Body)
+	}
+}
+
+// A consumer that starts while the registry drains its queue (the component came back
+// just after a probe found it dead) gets every message: those the drain had taken since
+// it last counted the consumers are requeued, and the drain ends with ErrInUse.
+func TestDrainGivesBackToAConsumerThatStarts(t *testing.T) {
+	t.Parallel()
+	url := rabbittest.VHost(t)
+	ctx := ctxFor(t)
+	tr, back := dial(t, url), dial(t, url)
+	sid := wire.SessionID("CameBack")
+	q := wire.RecieveQueue(sid)
+	if err := tr.DeclareSession(ctx, sid); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	for i := range n {
+		publishWait(t, tr, q, []byte(strconv.Itoa(i)), nil)
+	}
+	in := newInbox()
+	tr.OnDrainGetForTest(func(taken int) {
+		if taken == 5 { // the component consumes its queue again
+			if _, err := back.ConsumeExclusive(ctx, q, n, in.deliver, nil); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if got, err := tr.Drain(ctx, q, 100); !errors.Is(err, bridge.ErrInUse) || len(got) != 0 {
+		t.Fatalf("drain while the consumer started: %d taken, %v; want none and ErrInUse", len(got), err)
+	}
+	seen := map[string]bool{}
+	for len(seen) < n {
+		d := in.next(t)
+		seen[string(d.Body)] = true
+		if err := d.Ack(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
