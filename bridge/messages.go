@@ -42,8 +42,9 @@ type (
 		// publisher confirm. Nothing is sent to Notify then, since the outcome is not
 		// confirmed; but the broker returns a message whose queue does not exist, and
 		// every actor that forwarded with Notify set, and has not stopped since, is sent
-		// the message as a *Returned (the broker does not say whose it was). Where the transport cannot, this is an
-		// ordinary publish with Settle. Expiration is not supported with Forward.
+		// the message as a *Returned (the broker does not say whose it was). Where the
+		// transport cannot, this is an ordinary publish with Settle. Expiration is not
+		// supported with Forward.
 		Forward bool
 	}
 	// Returned is a forwarded message (Publish.Forward) that the broker returned: Queue

@@ -222,8 +222,9 @@ func (s *store) run() {
 // second instead of back to back, each write holding the whole directory. Without the
 // rest, the writes of a 1,000-component burst were a sixth of the registry's CPU, on a
 // machine the burst saturates. What changes meanwhile waits, and is lost if the registry
-// dies in that time, as it would be in the write under way; a component the restarted
-// registry does not know registers again when its check finds that.
+// dies in that time, as it would be in the write under way: a Go component the restarted
+// registry does not know registers again when its check finds that, a Python one does not
+// (spec quirk 6).
 const (
 	saveRest    = 100 * time.Millisecond
 	maxSaveRest = 2 * time.Second
