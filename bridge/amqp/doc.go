@@ -8,8 +8,9 @@
 //
 //   - the publishing channel, in confirm mode, on which only the publisher goroutine
 //     publishes;
-//   - up to eight declare channels, each used by one DeclareSession, Stat, Drain or
-//     delete call at a time and replaced after a failed declare (which closes it);
+//   - up to 64 declare channels, each used by one DeclareSession, Stat, Drain or delete
+//     call at a time and replaced after a failed declare (which closes it); opened as
+//     calls need them, and kept;
 //   - one channel per subscription, with its own basic.qos prefetch; except the
 //     subscriptions of ConsumeExclusiveShared, which share SharedShards channels per
 //     prefetch, chosen by a hash of the queue's name (the registry's consumers of its
