@@ -16,8 +16,9 @@ type Stats struct {
 	Errors   int
 	Elapsed  time.Duration
 	P50, P99 time.Duration
-	Max      time.Duration // the slowest call
-	FirstErr error         // the first failure, for the log
+	Max      time.Duration   // the slowest call
+	FirstErr error           // the first failure, for the log
+	lat      []time.Duration // every call's latency, sorted: for pooling runs
 }
 
 // PerSecond is the throughput over the whole run.
@@ -76,13 +77,18 @@ func Measure(ctx context.Context, mode string, n, inflight int, call func(contex
 	wg.Wait()
 	s := Stats{Mode: mode, Elapsed: time.Since(start), Errors: int(errs.Load()), FirstErr: firstErr}
 	s.Calls = min(int(next.Load()), n) // every claimed index below n ran
-	done := lat[:s.Calls]
-	slices.Sort(done)
-	s.P50, s.P99 = percentile(done, 0.50), percentile(done, 0.99)
-	if len(done) > 0 {
-		s.Max = done[len(done)-1]
-	}
+	s.setLatencies(lat[:s.Calls])
 	return s
+}
+
+// setLatencies sorts lat and takes the percentiles and the maximum from it.
+func (s *Stats) setLatencies(lat []time.Duration) {
+	slices.Sort(lat)
+	s.lat = lat
+	s.P50, s.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	if len(lat) > 0 {
+		s.Max = lat[len(lat)-1]
+	}
 }
 
 // MeasureUntil makes calls one at a time until stop is closed or ctx ends, and returns
@@ -109,11 +115,7 @@ func MeasureUntil(ctx context.Context, mode string, stop <-chan struct{}, call f
 		break
 	}
 	s.Elapsed, s.Calls = time.Since(start), len(lat)
-	slices.Sort(lat)
-	s.P50, s.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
-	if len(lat) > 0 {
-		s.Max = lat[len(lat)-1]
-	}
+	s.setLatencies(lat)
 	return s
 }
 

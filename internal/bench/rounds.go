@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"time"
 )
 
 // Contender is one measurement of a round: N calls with Inflight of them at once.
@@ -116,4 +117,87 @@ func median(ss []Sample, serial bool) Sample {
 		}
 	}
 	return m
+}
+
+// Interleave measures the contenders, each one call at a time, in chunks of chunk calls
+// taken in turn (the order reversed every other pass) until each has made its N calls.
+// A contender's Sample pools its chunks: its percentiles rest on all N calls, and a
+// spell of load on the machine falls on every contender alike rather than on whichever
+// ran then. It stops early when ctx ends.
+func Interleave(ctx context.Context, chunk, broker int, cs []Contender) []Sample {
+	chunks := make([][]Sample, len(cs))
+	order := make([]int, len(cs))
+	for i := range order {
+		order[i] = i
+	}
+	for pass := 0; ctx.Err() == nil; pass++ {
+		more := false
+		for _, i := range order {
+			c := cs[i]
+			n := min(chunk, c.N-pass*chunk)
+			if n <= 0 || ctx.Err() != nil {
+				continue
+			}
+			more = true
+			chunks[i] = append(chunks[i], MeasureSample(ctx, Contender{Mode: c.Mode, N: n, Inflight: 1, Call: c.Call}, broker))
+		}
+		if !more {
+			break
+		}
+		slices.Reverse(order)
+	}
+	out := make([]Sample, len(cs))
+	for i, ss := range chunks {
+		out[i] = pool(cs[i].Mode, ss)
+	}
+	return out
+}
+
+// pool is one sample of the calls of ss: their latencies together, their errors
+// summed, and the CPU shares and allocations weighted by each sample's time and calls.
+func pool(mode string, ss []Sample) Sample {
+	p := Sample{Stats: Stats{Mode: mode}}
+	var lat []time.Duration
+	var broker, self, machine float64 // CPU-seconds; < 0 once a part is unknown
+	var allocs, bytes float64
+	for _, s := range ss {
+		p.Calls += s.Calls
+		p.Errors += s.Errors
+		p.Elapsed += s.Elapsed
+		if p.FirstErr == nil {
+			p.FirstErr = s.FirstErr
+		}
+		lat = append(lat, s.lat...)
+		sec := s.Elapsed.Seconds()
+		broker = addKnown(broker, s.BrokerCores, sec)
+		self = addKnown(self, s.SelfCores, sec)
+		machine = addKnown(machine, s.Machine, sec)
+		allocs += s.Allocs * float64(s.Calls)
+		bytes += s.Bytes * float64(s.Calls)
+	}
+	p.setLatencies(lat)
+	p.BrokerCores, p.SelfCores, p.Machine = -1, -1, -1
+	if sec := p.Elapsed.Seconds(); sec > 0 {
+		p.BrokerCores, p.SelfCores, p.Machine = known(broker/sec, broker), known(self/sec, self), known(machine/sec, machine)
+	}
+	if p.Calls > 0 {
+		p.Allocs, p.Bytes = allocs/float64(p.Calls), bytes/float64(p.Calls)
+	}
+	return p
+}
+
+// addKnown adds cores·sec to sum, which stays negative (unknown) once either is.
+func addKnown(sum, cores, sec float64) float64 {
+	if sum < 0 || cores < 0 {
+		return -1
+	}
+	return sum + cores*sec
+}
+
+// known is v, or -1 when sum is unknown.
+func known(v, sum float64) float64 {
+	if sum < 0 {
+		return -1
+	}
+	return v
 }

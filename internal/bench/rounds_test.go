@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,43 @@ func TestProcessFigures(t *testing.T) {
 	u := bench.StartUsage(os.Getpid(), 0)
 	if c := u.Cores(); len(c) != 2 || c[0] < 0 || c[1] != -1 {
 		t.Errorf("cores %v: want this process's ≥ 0 and -1 for pid 0", c)
+	}
+}
+
+// Interleave takes the contenders in turns of chunk calls, the order reversed every
+// other pass, and pools each one's calls: its p99 and maximum come from all of them.
+func TestInterleave(t *testing.T) {
+	var order []string
+	slowest := map[string]time.Duration{"a": 4 * time.Millisecond, "b": 2 * time.Millisecond}
+	calls := map[string]int{}
+	contender := func(mode string, n int) bench.Contender {
+		return bench.Contender{Mode: mode, N: n, Inflight: 1, Call: func(context.Context) error {
+			order = append(order, mode)
+			calls[mode]++
+			if calls[mode] == 5 { // one slow call, in the second turn
+				time.Sleep(slowest[mode])
+			}
+			return nil
+		}}
+	}
+	ss := bench.Interleave(context.Background(), 3, 0, []bench.Contender{contender("a", 7), contender("b", 5)})
+	// Turns of 3: a a a, b b b, then reversed: b b, a a a, then a.
+	if got, want := strings.Join(order, ""), "aaabbbbbaaaa"; got != want {
+		t.Errorf("calls in the order %s, want %s", got, want)
+	}
+	if len(ss) != 2 {
+		t.Fatalf("%d samples, want 2", len(ss))
+	}
+	for i, want := range []struct {
+		mode  string
+		calls int
+	}{{"a", 7}, {"b", 5}} {
+		s := ss[i]
+		if s.Mode != want.mode || s.Calls != want.calls || s.Errors != 0 {
+			t.Errorf("sample %d: %s with %d calls, %d errors; want %s with %d", i, s.Mode, s.Calls, s.Errors, want.mode, want.calls)
+		}
+		if s.Max < slowest[want.mode] || s.P99 != s.Max || s.P50 >= slowest[want.mode] {
+			t.Errorf("%s: p50 %v, p99 %v, max %v; want the slow call (≥ %v) as p99 and max only", s.Mode, s.P50, s.P99, s.Max, slowest[want.mode])
+		}
 	}
 }

@@ -76,10 +76,12 @@ func (s Scale) Run(ctx context.Context, each func(ScaleLevel)) (err error) {
 			return err
 		}
 		prefix := fmt.Sprintf("scale%d", level)
-		if l.Direct, l.Routed, err = measurePairs(ctx, pairs, prefix, s.Calls, s.Broker); err != nil {
-			return err
+		cs := []Contender{{Mode: prefix + "-relay-serial", N: s.Calls, Inflight: 1, Call: relay.Call}}
+		for _, p := range pairs {
+			cs = append(cs, Contender{Mode: prefix + "-" + string(p.Route) + "-serial", N: s.Calls, Inflight: 1, Call: p.Call})
 		}
-		l.Relay = MeasureSample(ctx, Contender{Mode: prefix + "-relay-serial", N: s.Calls, Inflight: 1, Call: relay.Call}, s.Broker)
+		ss := Interleave(ctx, scaleChunk, s.Broker, cs)
+		l.Relay, l.Direct, l.Routed = ss[0], ss[1], ss[2]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -115,16 +117,9 @@ func closePairs(pairs []*Pair) error {
 	return errors.Join(errs...)
 }
 
-// measurePairs makes n serial calls on each of the Direct and Routed pairs, in turn.
-func measurePairs(ctx context.Context, pairs []*Pair, prefix string, n, broker int) (direct, routed Sample, err error) {
-	out := make([]Sample, len(pairs))
-	for i, p := range pairs {
-		out[i] = MeasureSample(ctx, Contender{Mode: prefix + "-" + string(p.Route) + "-serial", N: n, Inflight: 1, Call: p.Call}, broker)
-	}
-	return out[0], out[1], ctx.Err()
-}
-
 const (
+	// scaleChunk is how many calls a route of Scale makes before the next route's turn.
+	scaleChunk = 100
 	// pollEvery is how often a condition on the registry is checked.
 	pollEvery = 250 * time.Millisecond
 	// gaugeWait bounds the wait for the registry's gauges to count what registered.

@@ -19,7 +19,8 @@
 //     components up to each of --scale; at each level the step's registration time, the
 //     registry's memory (RSS from /proc, Go heap from its /metrics) and the serial call
 //     latency on both routes, and of the bare relay without confirms on the same virtual
-//     host (a reference: what the broker alone makes of the components there).
+//     host (a reference: what the broker alone makes of the components there). The three
+//     take turns, 100 calls at a time, and each one's figures pool its --scale-calls calls.
 //   - burst: the same registry and pairs; --burst components register at once (--parallel
 //     at a time) from a host process while both callers make calls one at a time: on a fresh
 //     virtual host, then (the host killed, the registry having found its components dead)
@@ -114,7 +115,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) (err error) 
 	fs.IntVar(&c.inprocSerial, "inproc-serial", 20000, "inproc: calls one at a time, per contender and round")
 	fs.IntVar(&c.inprocN, "inproc-concurrent", 100000, "inproc: calls with --inflight at once, per contender and round")
 	levels := fs.String("scale", "10,100,1000", "scale: components registered at each level, ascending (the first at least 4)")
-	fs.IntVar(&c.scaleCalls, "scale-calls", 1000, "scale: serial calls per route and level")
+	fs.IntVar(&c.scaleCalls, "scale-calls", 2000, "scale: serial calls per route and level")
 	fs.IntVar(&c.burst, "burst", 1000, "burst: components that register at once")
 	fs.IntVar(&c.parallel, "parallel", 64, "scale and burst: registrations at once")
 	fs.IntVar(&c.floor, "floor-parallel", 64, "burst: channels of the bare client declaring the queues at once (as many as a transport's declare channels)")
