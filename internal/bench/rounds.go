@@ -158,8 +158,6 @@ func Interleave(ctx context.Context, chunk, broker int, cs []Contender) []Sample
 func pool(mode string, ss []Sample) Sample {
 	p := Sample{Stats: Stats{Mode: mode}}
 	var lat []time.Duration
-	var broker, self, machine float64 // CPU-seconds; < 0 once a part is unknown
-	var allocs, bytes float64
 	for _, s := range ss {
 		p.Calls += s.Calls
 		p.Errors += s.Errors
@@ -168,36 +166,30 @@ func pool(mode string, ss []Sample) Sample {
 			p.FirstErr = s.FirstErr
 		}
 		lat = append(lat, s.lat...)
-		sec := s.Elapsed.Seconds()
-		broker = addKnown(broker, s.BrokerCores, sec)
-		self = addKnown(self, s.SelfCores, sec)
-		machine = addKnown(machine, s.Machine, sec)
-		allocs += s.Allocs * float64(s.Calls)
-		bytes += s.Bytes * float64(s.Calls)
+		p.Allocs += s.Allocs * float64(s.Calls)
+		p.Bytes += s.Bytes * float64(s.Calls)
 	}
 	p.setLatencies(lat)
-	p.BrokerCores, p.SelfCores, p.Machine = -1, -1, -1
-	if sec := p.Elapsed.Seconds(); sec > 0 {
-		p.BrokerCores, p.SelfCores, p.Machine = known(broker/sec, broker), known(self/sec, self), known(machine/sec, machine)
-	}
 	if p.Calls > 0 {
-		p.Allocs, p.Bytes = allocs/float64(p.Calls), bytes/float64(p.Calls)
+		p.Allocs, p.Bytes = p.Allocs/float64(p.Calls), p.Bytes/float64(p.Calls)
 	}
+	// share is the cores of one CPU figure over all of ss; -1 (unknown) if any is.
+	share := func(cores func(Sample) float64) float64 {
+		var cpu float64
+		for _, s := range ss {
+			c := cores(s)
+			if c < 0 {
+				return -1
+			}
+			cpu += c * s.Elapsed.Seconds()
+		}
+		if p.Elapsed <= 0 {
+			return -1
+		}
+		return cpu / p.Elapsed.Seconds()
+	}
+	p.BrokerCores = share(func(s Sample) float64 { return s.BrokerCores })
+	p.SelfCores = share(func(s Sample) float64 { return s.SelfCores })
+	p.Machine = share(func(s Sample) float64 { return s.Machine })
 	return p
-}
-
-// addKnown adds cores·sec to sum, which stays negative (unknown) once either is.
-func addKnown(sum, cores, sec float64) float64 {
-	if sum < 0 || cores < 0 {
-		return -1
-	}
-	return sum + cores*sec
-}
-
-// known is v, or -1 when sum is unknown.
-func known(v, sum float64) float64 {
-	if sum < 0 {
-		return -1
-	}
-	return v
 }

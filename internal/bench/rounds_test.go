@@ -98,5 +98,10 @@ func TestInterleave(t *testing.T) {
 		if s.Max < slowest[want.mode] || s.P99 != s.Max || s.P50 >= slowest[want.mode] {
 			t.Errorf("%s: p50 %v, p99 %v, max %v; want the slow call (≥ %v) as p99 and max only", s.Mode, s.P50, s.P99, s.Max, slowest[want.mode])
 		}
+		// No broker pid: its share is unknown in every chunk, so in the pool; this
+		// process's is known in each.
+		if s.BrokerCores != -1 || s.SelfCores < 0 || s.Machine < 0 {
+			t.Errorf("%s: broker %v, self %v, machine %v cores; want -1, ≥ 0, ≥ 0", s.Mode, s.BrokerCores, s.SelfCores, s.Machine)
+		}
 	}
 }
