@@ -24,8 +24,10 @@
 //   - burst: the same registry and pairs; --burst components register at once (--parallel
 //     at a time) from a host process while both callers make calls one at a time: on a fresh
 //     virtual host, then (the host killed, the registry having found its components dead)
-//     again with the same names, their queues already there. Baseline: a bare amqp091-go
-//     client declaring the same queues --floor-parallel channels at once, fresh and again.
+//     again with the same names, their queues already there. Baselines, each fresh and
+//     again: a bare amqp091-go client declaring the same queues --floor-parallel channels at
+//     once; and bare clients making the AMQP operations of the same registrations, --parallel
+//     at once (bench.BareRegistrations), with no caller, probe or description.
 //
 // Each part uses virtual hosts of its own (atqbench-<what>-<random>), made and deleted with
 // rabbitmqctl, which must manage the broker of --amqp (whose own virtual host is not used).

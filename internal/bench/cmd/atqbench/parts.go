@@ -209,9 +209,9 @@ func (b *benchRun) scalePart(ctx context.Context) (err error) {
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 func (b *benchRun) burstPart(ctx context.Context) (err error) {
-	b.say("atqbench: burst: %d components register %d at a time at an atq registry process, fresh then again; %d-way bare queue declares as the floor",
+	b.say("atqbench: burst: %d components register %d at a time at an atq registry process, fresh then again; as floors, %d-way bare queue declares and the same registrations by a bare client",
 		b.burst, b.parallel, b.floor)
-	vs, drop, err := b.vhosts(ctx, "burst", "floor")
+	vs, drop, err := b.vhosts(ctx, "burst", "floor", "protocol")
 	if err != nil {
 		return err
 	}
@@ -222,6 +222,13 @@ func (b *benchRun) burstPart(ctx context.Context) (err error) {
 			return fmt.Errorf("%s: %w", mode, err)
 		}
 		b.line(bench.F("mode", mode), bench.F("queues", 2*b.burst), bench.F("parallel", b.floor), bench.F("seconds", bench.Num(floor[i].Seconds(), 3)))
+	}
+	var bare [2]time.Duration
+	for i, mode := range []string{"burst-floor-registrations-fresh", "burst-floor-registrations-existing"} {
+		if bare[i], err = bench.BareRegistrations(ctx, vs[2].URL, "Burst", b.burst, b.parallel); err != nil {
+			return fmt.Errorf("%s: %w", mode, err)
+		}
+		b.line(bench.F("mode", mode), bench.F("components", b.burst), bench.F("parallel", b.parallel), bench.F("seconds", bench.Num(bare[i].Seconds(), 3)))
 	}
 	bu := bench.Burst{VHost: vs[0], Atq: b.atq, Host: b.host, State: filepath.Join(b.tmp, "burst-state.json"),
 		Broker: b.broker, N: b.burst, Parallel: b.parallel, Wait: 45 * time.Second}
@@ -239,13 +246,14 @@ func (b *benchRun) burstPart(ctx context.Context) (err error) {
 			b.line(append(s.Fields(), bench.F("max_ms", bench.Ms(s.Max)))...)
 			b.calls(s)
 		}
-		f := floor[0]
+		f, fr := floor[0], bare[0]
 		if r.Label == "existing" {
-			f = floor[1]
+			f, fr = floor[1], bare[1]
 		}
 		b.results.set("burst_"+r.Label+"_seconds", r.Step.Seconds, r.Step.Errors,
-			fmt.Sprintf("%d components, %d at once; bare client's %d declares %.2f s; CPU: broker %s, registry %s, host %s, machine %s",
-				b.burst, b.parallel, 2*b.burst, f.Seconds(), cores(r.BrokerCores), cores(r.RegistryCores), cores(r.HostCores), cores(r.MachineCores)))
+			fmt.Sprintf("%d components, %d at once; a bare client's %d declares %.2f s, its %d registrations %.2f s (%.2f×); CPU: broker %s, registry %s, host %s, machine %s",
+				b.burst, b.parallel, 2*b.burst, f.Seconds(), b.burst, fr.Seconds(), r.Step.Seconds/fr.Seconds(),
+				cores(r.BrokerCores), cores(r.RegistryCores), cores(r.HostCores), cores(r.MachineCores)))
 		for _, s := range []struct {
 			route string
 			st    bench.Stats
