@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +58,10 @@ func TestSecondRegistryAndStandby(t *testing.T) {
 		t.Errorf("a standby wrote its pidfile before it serves: %v", err)
 	}
 
+	// The state file is written a moment after a change (the writer rests between writes),
+	// and what the first registry has not written when it dies is lost with it: the test
+	// kills it once both components are in the file.
+	savedNames(t, ctx, state, "IntSummator", "SumRequester")
 	first.Kill(stopped)
 	standby.WaitLine("registry listening on ", ready)
 	ans, err := requester.Call(ctx, "IntSummator", "int_sum", map[string]int{"a": 5, "b": 18})
@@ -66,6 +72,32 @@ func TestSecondRegistryAndStandby(t *testing.T) {
 		t.Errorf("the standby's pidfile once it serves: %q, %v", b, err)
 	}
 	stop(t, standby, os.Interrupt)
+}
+
+// savedNames waits until the registry's state file lists every name.
+func savedNames(t *testing.T, ctx context.Context, state string, names ...string) {
+	t.Helper()
+	for {
+		b, err := os.ReadFile(state)
+		var saved []struct {
+			Name string `json:"name"`
+		}
+		if err == nil {
+			err = json.Unmarshal(b, &saved)
+		}
+		listed := map[string]bool{}
+		for _, e := range saved {
+			listed[e.Name] = true
+		}
+		if !slices.ContainsFunc(names, func(n string) bool { return !listed[n] }) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the state file %s never listed %v: %s, %v", state, names, b, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // --durable=false: the registry creates its queues non-durable, so at_queue components
