@@ -33,12 +33,7 @@ func BareRegistrations(ctx context.Context, url, prefix string, n, parallel int)
 	if err != nil {
 		return 0, fmt.Errorf("bare registry: %w", err)
 	}
-	regOpen := true
-	defer func() {
-		if regOpen {
-			_ = reg.Close()
-		}
-	}()
+	defer reg.Close()
 	comps, err := dial()
 	if err != nil {
 		return 0, fmt.Errorf("bare components: %w", err)
@@ -66,8 +61,7 @@ func BareRegistrations(ctx context.Context, url, prefix string, n, parallel int)
 	reader := make(chan struct{})
 	defer func() { // the registry's connection ends its reader, which waits for what it started
 		cancel(nil)
-		regOpen = false
-		_ = reg.Close()
+		_ = reg.Close() // a second Close does nothing
 		<-reader
 	}()
 	go func() {

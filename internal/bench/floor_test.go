@@ -10,21 +10,12 @@ import (
 	"github.com/at-technology/atqueue/internal/bench"
 	"github.com/at-technology/atqueue/internal/testkit/rabbittest"
 	"github.com/at-technology/atqueue/wire"
-	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // queueState is the consumers and ready messages of each queue named, by passive declares.
 func queueState(t *testing.T, url string, queues []string) map[string][2]int {
 	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := rabbittest.Channel(t, url)
 	out := map[string][2]int{}
 	for _, name := range queues {
 		q, err := ch.QueueDeclarePassive(name, false, false, false, false, nil)
@@ -76,15 +67,7 @@ func TestBareRegistrationsFailsOverRabbitMQ(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	taken := wire.RecieveQueue(wire.SessionID("Taken0003"))
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := rabbittest.Channel(t, url)
 	if _, err := ch.QueueDeclare(taken, true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
