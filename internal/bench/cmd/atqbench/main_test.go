@@ -65,7 +65,8 @@ func TestSmallestRun(t *testing.T) {
 		"scale-register", "scale-registry-memory", "scale4-direct-serial", "scale4-routed-serial", "scale4-relay-serial",
 		"scale6-direct-serial", "scale6-routed-serial", "scale6-relay-serial",
 		"scale-memory-per-component",
-		"burst-floor-create", "burst-floor-redeclare", "burst-fresh", "burst-fresh-direct-caller", "burst-fresh-routed-caller",
+		"burst-floor-create", "burst-floor-redeclare", "burst-floor-registrations-fresh", "burst-floor-registrations-existing",
+		"burst-fresh", "burst-fresh-direct-caller", "burst-fresh-routed-caller",
 		"burst-existing", "burst-existing-direct-caller", "burst-existing-routed-caller",
 	} {
 		if !slices.Contains(modes, want) {
