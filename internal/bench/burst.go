@@ -156,12 +156,8 @@ func DeclareQueues(ctx context.Context, url, prefix string, n, parallel int) (ti
 	for w, ch := range chans {
 		wg.Go(func() {
 			for i := w; i < n && ctx.Err() == nil; i += parallel {
-				sid := wire.SessionID(fmt.Sprintf("%s%04d", prefix, i))
-				for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
-					if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
-						errs[w] = fmt.Errorf("declaring %s: %w", q, err)
-						return
-					}
+				if errs[w] = declarePair(ch, wire.SessionID(fmt.Sprintf("%s%04d", prefix, i))); errs[w] != nil {
+					return
 				}
 			}
 		})

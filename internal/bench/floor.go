@@ -174,10 +174,8 @@ func (s *bareSide) register(ctx context.Context, sid string) error {
 // component is a component's part of one registration, on declaring channel w.
 func (s *bareSide) component(ctx context.Context, w int, name, regQueue string) error {
 	sid := wire.SessionID(name)
-	for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
-		if _, err := s.decl[w].QueueDeclare(q, true, false, false, false, nil); err != nil {
-			return fmt.Errorf("declaring %s: %w", q, err)
-		}
+	if err := declarePair(s.decl[w], sid); err != nil {
+		return err
 	}
 	answers, err := s.consume(wire.RecieveQueue(sid))
 	if err != nil {
@@ -195,4 +193,15 @@ func (s *bareSide) component(ctx context.Context, w int, name, regQueue string) 
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// declarePair declares the durable send- and recieve- queues of session sid on ch, as the
+// newest at_queue declares them.
+func declarePair(ch *amqp.Channel, sid string) error {
+	for _, q := range []string{wire.SendQueue(sid), wire.RecieveQueue(sid)} {
+		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
+			return fmt.Errorf("declaring %s: %w", q, err)
+		}
+	}
+	return nil
 }
